@@ -1,0 +1,1561 @@
+import { decodeMessage, encodeMessage, enumeration, MaxLengthError, message, streamMessage } from 'protons-runtime'
+import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
+import type { Codec, DecodeOptions } from 'protons-runtime'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export enum Kind {
+  ALIVE = 'ALIVE',
+  SUSPECT = 'SUSPECT',
+  DEAD = 'DEAD',
+  LEFT = 'LEFT'
+}
+
+enum __KindValues {
+  ALIVE = 0,
+  SUSPECT = 1,
+  DEAD = 2,
+  LEFT = 3
+}
+
+export namespace Kind {
+  export const codec = (): Codec<Kind> => {
+    return enumeration<Kind>(__KindValues)
+  }
+}
+
+export interface Update {
+  kind: Kind
+  id: string
+  incarnation: number
+  from: string
+  addrs: string[]
+  metadata: Uint8Array<ArrayBuffer>
+  signature: Uint8Array<ArrayBuffer>
+}
+
+export namespace Update {
+  let _codec: Codec<Update>
+
+  export const codec = (): Codec<Update> => {
+    if (_codec == null) {
+      _codec = message<Update>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.kind != null && __KindValues[obj.kind] !== 0) {
+          w.uint32(8)
+          Kind.codec().encode(obj.kind, w)
+        }
+
+        if ((obj.id != null && obj.id !== '')) {
+          w.uint32(18)
+          w.string(obj.id)
+        }
+
+        if ((obj.incarnation != null && obj.incarnation !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.incarnation)
+        }
+
+        if ((obj.from != null && obj.from !== '')) {
+          w.uint32(34)
+          w.string(obj.from)
+        }
+
+        if (obj.addrs != null && obj.addrs.length > 0) {
+          for (const value of obj.addrs) {
+            w.uint32(42)
+            w.string(value)
+          }
+        }
+
+        if ((obj.metadata != null && obj.metadata.byteLength > 0)) {
+          w.uint32(50)
+          w.bytes(obj.metadata)
+        }
+
+        if ((obj.signature != null && obj.signature.byteLength > 0)) {
+          w.uint32(58)
+          w.bytes(obj.signature)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          kind: Kind.ALIVE,
+          id: '',
+          incarnation: 0,
+          from: '',
+          addrs: [],
+          metadata: uint8ArrayAlloc(0),
+          signature: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.kind = Kind.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.id = reader.string()
+              break
+            }
+            case 3: {
+              obj.incarnation = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.from = reader.string()
+              break
+            }
+            case 5: {
+              if (opts.limits?.addrs != null && obj.addrs.length === opts.limits.addrs) {
+                throw new MaxLengthError('Decode error - repeated field "addrs" had too many elements')
+              }
+
+              obj.addrs.push(reader.string())
+              break
+            }
+            case 6: {
+              obj.metadata = reader.bytes()
+              break
+            }
+            case 7: {
+              obj.signature = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.kind`,
+                value: Kind.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.incarnation`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.from`,
+                value: reader.string()
+              }
+              break
+            }
+            case 5: {
+              if (opts.limits?.addrs != null && obj.addrs === opts.limits.addrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addrs[]`,
+                index: obj.addrs,
+                value: reader.string()
+              }
+
+              obj.addrs++
+
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.metadata`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.signature`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface UpdateKindFieldEvent {
+    field: '$.kind'
+    value: Kind
+  }
+
+  export interface UpdateIdFieldEvent {
+    field: '$.id'
+    value: string
+  }
+
+  export interface UpdateIncarnationFieldEvent {
+    field: '$.incarnation'
+    value: number
+  }
+
+  export interface UpdateFromFieldEvent {
+    field: '$.from'
+    value: string
+  }
+
+  export interface UpdateAddrsFieldEvent {
+    field: '$.addrs[]'
+    index: number
+    value: string
+  }
+
+  export interface UpdateMetadataFieldEvent {
+    field: '$.metadata'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface UpdateSignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<Update>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Update.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Update>): Update {
+    return decodeMessage(buf, Update.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Update>): Generator<UpdateKindFieldEvent | UpdateIdFieldEvent | UpdateIncarnationFieldEvent | UpdateFromFieldEvent | UpdateAddrsFieldEvent | UpdateMetadataFieldEvent | UpdateSignatureFieldEvent> {
+    return streamMessage(buf, Update.codec(), opts)
+  }
+}
+
+export interface UserEvent {
+  origin: string
+  ltime: number
+  name: string
+  payload: Uint8Array<ArrayBuffer>
+  signature: Uint8Array<ArrayBuffer>
+}
+
+export namespace UserEvent {
+  let _codec: Codec<UserEvent>
+
+  export const codec = (): Codec<UserEvent> => {
+    if (_codec == null) {
+      _codec = message<UserEvent>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.origin != null && obj.origin !== '')) {
+          w.uint32(10)
+          w.string(obj.origin)
+        }
+
+        if ((obj.ltime != null && obj.ltime !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.ltime)
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(26)
+          w.string(obj.name)
+        }
+
+        if ((obj.payload != null && obj.payload.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.payload)
+        }
+
+        if ((obj.signature != null && obj.signature.byteLength > 0)) {
+          w.uint32(42)
+          w.bytes(obj.signature)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          origin: '',
+          ltime: 0,
+          name: '',
+          payload: uint8ArrayAlloc(0),
+          signature: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.origin = reader.string()
+              break
+            }
+            case 2: {
+              obj.ltime = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.name = reader.string()
+              break
+            }
+            case 4: {
+              obj.payload = reader.bytes()
+              break
+            }
+            case 5: {
+              obj.signature = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.origin`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.ltime`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.payload`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.signature`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface UserEventOriginFieldEvent {
+    field: '$.origin'
+    value: string
+  }
+
+  export interface UserEventLtimeFieldEvent {
+    field: '$.ltime'
+    value: number
+  }
+
+  export interface UserEventNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface UserEventPayloadFieldEvent {
+    field: '$.payload'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface UserEventSignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<UserEvent>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, UserEvent.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<UserEvent>): UserEvent {
+    return decodeMessage(buf, UserEvent.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<UserEvent>): Generator<UserEventOriginFieldEvent | UserEventLtimeFieldEvent | UserEventNameFieldEvent | UserEventPayloadFieldEvent | UserEventSignatureFieldEvent> {
+    return streamMessage(buf, UserEvent.codec(), opts)
+  }
+}
+
+export interface Ping {
+  seq: number
+  target: string
+}
+
+export namespace Ping {
+  let _codec: Codec<Ping>
+
+  export const codec = (): Codec<Ping> => {
+    if (_codec == null) {
+      _codec = message<Ping>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.seq != null && obj.seq !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.seq)
+        }
+
+        if ((obj.target != null && obj.target !== '')) {
+          w.uint32(18)
+          w.string(obj.target)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          seq: 0,
+          target: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.seq = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.target = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.seq`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.target`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PingSeqFieldEvent {
+    field: '$.seq'
+    value: number
+  }
+
+  export interface PingTargetFieldEvent {
+    field: '$.target'
+    value: string
+  }
+
+  export function encode (obj: Partial<Ping>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Ping.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Ping>): Ping {
+    return decodeMessage(buf, Ping.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Ping>): Generator<PingSeqFieldEvent | PingTargetFieldEvent> {
+    return streamMessage(buf, Ping.codec(), opts)
+  }
+}
+
+export interface Ack {
+  seq: number
+  payload: Uint8Array<ArrayBuffer>
+}
+
+export namespace Ack {
+  let _codec: Codec<Ack>
+
+  export const codec = (): Codec<Ack> => {
+    if (_codec == null) {
+      _codec = message<Ack>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.seq != null && obj.seq !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.seq)
+        }
+
+        if ((obj.payload != null && obj.payload.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.payload)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          seq: 0,
+          payload: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.seq = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.payload = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.seq`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.payload`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface AckSeqFieldEvent {
+    field: '$.seq'
+    value: number
+  }
+
+  export interface AckPayloadFieldEvent {
+    field: '$.payload'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<Ack>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Ack.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Ack>): Ack {
+    return decodeMessage(buf, Ack.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Ack>): Generator<AckSeqFieldEvent | AckPayloadFieldEvent> {
+    return streamMessage(buf, Ack.codec(), opts)
+  }
+}
+
+export interface Nack {
+  seq: number
+}
+
+export namespace Nack {
+  let _codec: Codec<Nack>
+
+  export const codec = (): Codec<Nack> => {
+    if (_codec == null) {
+      _codec = message<Nack>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.seq != null && obj.seq !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.seq)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          seq: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.seq = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.seq`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface NackSeqFieldEvent {
+    field: '$.seq'
+    value: number
+  }
+
+  export function encode (obj: Partial<Nack>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Nack.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Nack>): Nack {
+    return decodeMessage(buf, Nack.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Nack>): Generator<NackSeqFieldEvent> {
+    return streamMessage(buf, Nack.codec(), opts)
+  }
+}
+
+export interface PingReq {
+  seq: number
+  target: string
+  targetAddrs: string[]
+}
+
+export namespace PingReq {
+  let _codec: Codec<PingReq>
+
+  export const codec = (): Codec<PingReq> => {
+    if (_codec == null) {
+      _codec = message<PingReq>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.seq != null && obj.seq !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.seq)
+        }
+
+        if ((obj.target != null && obj.target !== '')) {
+          w.uint32(18)
+          w.string(obj.target)
+        }
+
+        if (obj.targetAddrs != null && obj.targetAddrs.length > 0) {
+          for (const value of obj.targetAddrs) {
+            w.uint32(26)
+            w.string(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          seq: 0,
+          target: '',
+          targetAddrs: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.seq = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.target = reader.string()
+              break
+            }
+            case 3: {
+              if (opts.limits?.targetAddrs != null && obj.targetAddrs.length === opts.limits.targetAddrs) {
+                throw new MaxLengthError('Decode error - repeated field "targetAddrs" had too many elements')
+              }
+
+              obj.targetAddrs.push(reader.string())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          targetAddrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.seq`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.target`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.targetAddrs != null && obj.targetAddrs === opts.limits.targetAddrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "targetAddrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.targetAddrs[]`,
+                index: obj.targetAddrs,
+                value: reader.string()
+              }
+
+              obj.targetAddrs++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PingReqSeqFieldEvent {
+    field: '$.seq'
+    value: number
+  }
+
+  export interface PingReqTargetFieldEvent {
+    field: '$.target'
+    value: string
+  }
+
+  export interface PingReqTargetAddrsFieldEvent {
+    field: '$.targetAddrs[]'
+    index: number
+    value: string
+  }
+
+  export function encode (obj: Partial<PingReq>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, PingReq.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PingReq>): PingReq {
+    return decodeMessage(buf, PingReq.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PingReq>): Generator<PingReqSeqFieldEvent | PingReqTargetFieldEvent | PingReqTargetAddrsFieldEvent> {
+    return streamMessage(buf, PingReq.codec(), opts)
+  }
+}
+
+export interface Packet {
+  version: number
+  ping?: Ping
+  ack?: Ack
+  nack?: Nack
+  pingReq?: PingReq
+  updates: Update[]
+  events: UserEvent[]
+}
+
+export namespace Packet {
+  let _codec: Codec<Packet>
+
+  export const codec = (): Codec<Packet> => {
+    if (_codec == null) {
+      _codec = message<Packet>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.version != null && obj.version !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.version)
+        }
+
+        if (obj.ping != null) {
+          w.uint32(18)
+          Ping.codec().encode(obj.ping, w)
+        }
+
+        if (obj.ack != null) {
+          w.uint32(26)
+          Ack.codec().encode(obj.ack, w)
+        }
+
+        if (obj.nack != null) {
+          w.uint32(34)
+          Nack.codec().encode(obj.nack, w)
+        }
+
+        if (obj.pingReq != null) {
+          w.uint32(42)
+          PingReq.codec().encode(obj.pingReq, w)
+        }
+
+        if (obj.updates != null && obj.updates.length > 0) {
+          for (const value of obj.updates) {
+            w.uint32(50)
+            Update.codec().encode(value, w)
+          }
+        }
+
+        if (obj.events != null && obj.events.length > 0) {
+          for (const value of obj.events) {
+            w.uint32(58)
+            UserEvent.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          version: 0,
+          updates: [],
+          events: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.version = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.ping = Ping.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.ping
+              })
+              break
+            }
+            case 3: {
+              obj.ack = Ack.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.ack
+              })
+              break
+            }
+            case 4: {
+              obj.nack = Nack.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.nack
+              })
+              break
+            }
+            case 5: {
+              obj.pingReq = PingReq.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.pingReq
+              })
+              break
+            }
+            case 6: {
+              if (opts.limits?.updates != null && obj.updates.length === opts.limits.updates) {
+                throw new MaxLengthError('Decode error - repeated field "updates" had too many elements')
+              }
+
+              obj.updates.push(Update.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.updates$
+              }))
+              break
+            }
+            case 7: {
+              if (opts.limits?.events != null && obj.events.length === opts.limits.events) {
+                throw new MaxLengthError('Decode error - repeated field "events" had too many elements')
+              }
+
+              obj.events.push(UserEvent.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.events$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          updates: 0,
+          events: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield * Ping.codec().stream(reader, reader.uint32(), `${prefix}.ping`, {
+                limits: opts.limits?.ping
+              })
+
+              break
+            }
+            case 3: {
+              yield * Ack.codec().stream(reader, reader.uint32(), `${prefix}.ack`, {
+                limits: opts.limits?.ack
+              })
+
+              break
+            }
+            case 4: {
+              yield * Nack.codec().stream(reader, reader.uint32(), `${prefix}.nack`, {
+                limits: opts.limits?.nack
+              })
+
+              break
+            }
+            case 5: {
+              yield * PingReq.codec().stream(reader, reader.uint32(), `${prefix}.pingReq`, {
+                limits: opts.limits?.pingReq
+              })
+
+              break
+            }
+            case 6: {
+              if (opts.limits?.updates != null && obj.updates === opts.limits.updates) {
+                throw new MaxLengthError('Streaming decode error - repeated field "updates" had too many elements')
+              }
+
+              for (const evt of Update.codec().stream(reader, reader.uint32(), `${prefix}.updates[]`, {
+                limits: opts.limits?.updates$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.updates
+                }
+              }
+
+              obj.updates++
+
+              break
+            }
+            case 7: {
+              if (opts.limits?.events != null && obj.events === opts.limits.events) {
+                throw new MaxLengthError('Streaming decode error - repeated field "events" had too many elements')
+              }
+
+              for (const evt of UserEvent.codec().stream(reader, reader.uint32(), `${prefix}.events[]`, {
+                limits: opts.limits?.events$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.events
+                }
+              }
+
+              obj.events++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PacketVersionFieldEvent {
+    field: '$.version'
+    value: number
+  }
+
+  export interface PacketPingSeqFieldEvent {
+    field: '$.ping.seq'
+    value: number
+  }
+
+  export interface PacketPingTargetFieldEvent {
+    field: '$.ping.target'
+    value: string
+  }
+
+  export interface PacketAckSeqFieldEvent {
+    field: '$.ack.seq'
+    value: number
+  }
+
+  export interface PacketAckPayloadFieldEvent {
+    field: '$.ack.payload'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface PacketNackSeqFieldEvent {
+    field: '$.nack.seq'
+    value: number
+  }
+
+  export interface PacketPingReqSeqFieldEvent {
+    field: '$.pingReq.seq'
+    value: number
+  }
+
+  export interface PacketPingReqTargetFieldEvent {
+    field: '$.pingReq.target'
+    value: string
+  }
+
+  export interface PacketPingReqTargetAddrsFieldEvent {
+    field: '$.pingReq.targetAddrs[]'
+    index: number
+    value: string
+  }
+
+  export interface PacketUpdatesKindFieldEvent {
+    field: '$.updates[].kind'
+    value: Kind
+    index: number
+  }
+
+  export interface PacketUpdatesIdFieldEvent {
+    field: '$.updates[].id'
+    value: string
+    index: number
+  }
+
+  export interface PacketUpdatesIncarnationFieldEvent {
+    field: '$.updates[].incarnation'
+    value: number
+    index: number
+  }
+
+  export interface PacketUpdatesFromFieldEvent {
+    field: '$.updates[].from'
+    value: string
+    index: number
+  }
+
+  export interface PacketUpdatesAddrsFieldEvent {
+    field: '$.updates[].addrs[]'
+    index: number
+    value: string
+  }
+
+  export interface PacketUpdatesMetadataFieldEvent {
+    field: '$.updates[].metadata'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PacketUpdatesSignatureFieldEvent {
+    field: '$.updates[].signature'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PacketEventsOriginFieldEvent {
+    field: '$.events[].origin'
+    value: string
+    index: number
+  }
+
+  export interface PacketEventsLtimeFieldEvent {
+    field: '$.events[].ltime'
+    value: number
+    index: number
+  }
+
+  export interface PacketEventsNameFieldEvent {
+    field: '$.events[].name'
+    value: string
+    index: number
+  }
+
+  export interface PacketEventsPayloadFieldEvent {
+    field: '$.events[].payload'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PacketEventsSignatureFieldEvent {
+    field: '$.events[].signature'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export function encode (obj: Partial<Packet>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Packet.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Packet>): Packet {
+    return decodeMessage(buf, Packet.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Packet>): Generator<PacketVersionFieldEvent | PacketPingSeqFieldEvent | PacketPingTargetFieldEvent | PacketAckSeqFieldEvent | PacketAckPayloadFieldEvent | PacketNackSeqFieldEvent | PacketPingReqSeqFieldEvent | PacketPingReqTargetFieldEvent | PacketPingReqTargetAddrsFieldEvent | PacketUpdatesKindFieldEvent | PacketUpdatesIdFieldEvent | PacketUpdatesIncarnationFieldEvent | PacketUpdatesFromFieldEvent | PacketUpdatesAddrsFieldEvent | PacketUpdatesMetadataFieldEvent | PacketUpdatesSignatureFieldEvent | PacketEventsOriginFieldEvent | PacketEventsLtimeFieldEvent | PacketEventsNameFieldEvent | PacketEventsPayloadFieldEvent | PacketEventsSignatureFieldEvent> {
+    return streamMessage(buf, Packet.codec(), opts)
+  }
+}
+
+export interface PushPull {
+  version: number
+  join: boolean
+  updates: Update[]
+  events: UserEvent[]
+  eventLtime: number
+}
+
+export namespace PushPull {
+  let _codec: Codec<PushPull>
+
+  export const codec = (): Codec<PushPull> => {
+    if (_codec == null) {
+      _codec = message<PushPull>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.version != null && obj.version !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.version)
+        }
+
+        if ((obj.join != null && obj.join !== false)) {
+          w.uint32(16)
+          w.bool(obj.join)
+        }
+
+        if (obj.updates != null && obj.updates.length > 0) {
+          for (const value of obj.updates) {
+            w.uint32(26)
+            Update.codec().encode(value, w)
+          }
+        }
+
+        if (obj.events != null && obj.events.length > 0) {
+          for (const value of obj.events) {
+            w.uint32(34)
+            UserEvent.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.eventLtime != null && obj.eventLtime !== 0)) {
+          w.uint32(40)
+          w.uint32(obj.eventLtime)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          version: 0,
+          join: false,
+          updates: [],
+          events: [],
+          eventLtime: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.version = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.join = reader.bool()
+              break
+            }
+            case 3: {
+              if (opts.limits?.updates != null && obj.updates.length === opts.limits.updates) {
+                throw new MaxLengthError('Decode error - repeated field "updates" had too many elements')
+              }
+
+              obj.updates.push(Update.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.updates$
+              }))
+              break
+            }
+            case 4: {
+              if (opts.limits?.events != null && obj.events.length === opts.limits.events) {
+                throw new MaxLengthError('Decode error - repeated field "events" had too many elements')
+              }
+
+              obj.events.push(UserEvent.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.events$
+              }))
+              break
+            }
+            case 5: {
+              obj.eventLtime = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          updates: 0,
+          events: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.join`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.updates != null && obj.updates === opts.limits.updates) {
+                throw new MaxLengthError('Streaming decode error - repeated field "updates" had too many elements')
+              }
+
+              for (const evt of Update.codec().stream(reader, reader.uint32(), `${prefix}.updates[]`, {
+                limits: opts.limits?.updates$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.updates
+                }
+              }
+
+              obj.updates++
+
+              break
+            }
+            case 4: {
+              if (opts.limits?.events != null && obj.events === opts.limits.events) {
+                throw new MaxLengthError('Streaming decode error - repeated field "events" had too many elements')
+              }
+
+              for (const evt of UserEvent.codec().stream(reader, reader.uint32(), `${prefix}.events[]`, {
+                limits: opts.limits?.events$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.events
+                }
+              }
+
+              obj.events++
+
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.eventLtime`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PushPullVersionFieldEvent {
+    field: '$.version'
+    value: number
+  }
+
+  export interface PushPullJoinFieldEvent {
+    field: '$.join'
+    value: boolean
+  }
+
+  export interface PushPullUpdatesKindFieldEvent {
+    field: '$.updates[].kind'
+    value: Kind
+    index: number
+  }
+
+  export interface PushPullUpdatesIdFieldEvent {
+    field: '$.updates[].id'
+    value: string
+    index: number
+  }
+
+  export interface PushPullUpdatesIncarnationFieldEvent {
+    field: '$.updates[].incarnation'
+    value: number
+    index: number
+  }
+
+  export interface PushPullUpdatesFromFieldEvent {
+    field: '$.updates[].from'
+    value: string
+    index: number
+  }
+
+  export interface PushPullUpdatesAddrsFieldEvent {
+    field: '$.updates[].addrs[]'
+    index: number
+    value: string
+  }
+
+  export interface PushPullUpdatesMetadataFieldEvent {
+    field: '$.updates[].metadata'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PushPullUpdatesSignatureFieldEvent {
+    field: '$.updates[].signature'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PushPullEventsOriginFieldEvent {
+    field: '$.events[].origin'
+    value: string
+    index: number
+  }
+
+  export interface PushPullEventsLtimeFieldEvent {
+    field: '$.events[].ltime'
+    value: number
+    index: number
+  }
+
+  export interface PushPullEventsNameFieldEvent {
+    field: '$.events[].name'
+    value: string
+    index: number
+  }
+
+  export interface PushPullEventsPayloadFieldEvent {
+    field: '$.events[].payload'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PushPullEventsSignatureFieldEvent {
+    field: '$.events[].signature'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PushPullEventLtimeFieldEvent {
+    field: '$.eventLtime'
+    value: number
+  }
+
+  export function encode (obj: Partial<PushPull>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, PushPull.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PushPull>): PushPull {
+    return decodeMessage(buf, PushPull.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PushPull>): Generator<PushPullVersionFieldEvent | PushPullJoinFieldEvent | PushPullUpdatesKindFieldEvent | PushPullUpdatesIdFieldEvent | PushPullUpdatesIncarnationFieldEvent | PushPullUpdatesFromFieldEvent | PushPullUpdatesAddrsFieldEvent | PushPullUpdatesMetadataFieldEvent | PushPullUpdatesSignatureFieldEvent | PushPullEventsOriginFieldEvent | PushPullEventsLtimeFieldEvent | PushPullEventsNameFieldEvent | PushPullEventsPayloadFieldEvent | PushPullEventsSignatureFieldEvent | PushPullEventLtimeFieldEvent> {
+    return streamMessage(buf, PushPull.codec(), opts)
+  }
+}

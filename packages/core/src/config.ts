@@ -1,0 +1,209 @@
+import { InvalidConfigError } from './errors.ts'
+
+/**
+ * Every tunable of the engine, in one object. Durations are in milliseconds (the `Ms` suffix),
+ * sizes in bytes. Pass a `Partial<SwimConfig>` plus an optional `profile`; anything left out
+ * comes from {@link DEFAULTS} and the profile's deltas ({@link PRESETS}).
+ */
+export interface SwimConfig {
+  /** Time between two probe rounds; scaled by the local health multiplier. @default 1000 */
+  probeIntervalMs: number
+  /** How long to wait for a direct ack before asking others to probe; scaled by health. @default 500 */
+  probeTimeoutMs: number
+  /** Members asked to probe indirectly (ping-req) when a direct probe fails. @default 3 */
+  indirectChecks: number
+  /**
+   * Suspicion timeout multiplier. Minimum suspicion timeout =
+   * `suspicionMult * max(1, log10(n)) * probeIntervalMs`; `suspicionMult - 2` independent
+   * confirmations bring a suspicion down to that minimum (Lifeguard). @default 4
+   */
+  suspicionMult: number
+  /** Maximum suspicion timeout = `suspicionMaxTimeoutMult * minimum`. @default 6 */
+  suspicionMaxTimeoutMult: number
+  /** Each update is piggybacked `retransmitMult * ceil(log10(n + 1))` times. @default 4 */
+  retransmitMult: number
+  /** Time between dedicated gossip rounds. @default 200 */
+  gossipIntervalMs: number
+  /** Members sent to in each gossip round. @default 3 */
+  gossipNodes: number
+  /** Dead members keep receiving gossip this long, so that they can learn of it and refute. @default 30000 */
+  gossipToTheDeadMs: number
+  /**
+   * Full state exchange with one random member. Above 32 members the interval grows by
+   * `ceil(log2(n) - log2(32)) + 1` (memberlist's scaling). 0 disables periodic push-pull. @default 30000
+   */
+  pushPullIntervalMs: number
+  /** Timeout of one push-pull request (join and anti-entropy). @default 10000 */
+  requestTimeoutMs: number
+  /** Push-pull requests served at once; more are refused, and counted. @default 4 */
+  maxConcurrentPushPull: number
+  /** Local health score is kept in [0, awarenessMaxMultiplier - 1]. @default 8 */
+  awarenessMaxMultiplier: number
+  /**
+   * Lifeguard's three refinements: local health scaling, nacks and suspicion dogpiling.
+   * Off gives plain SWIM with a fixed suspicion timeout (the minimum), for comparison. @default true
+   */
+  lifeguard: boolean
+  /** Dead and left members are kept this long as tombstones, then reaped. @default 86400000 */
+  tombstoneMs: number
+  /** Byte budget of membership updates piggybacked on one packet. @default 1400 */
+  packetBudgetBytes: number
+  /** Separate byte budget of user events per packet, so membership traffic cannot starve them. @default 512 */
+  userEventBudgetBytes: number
+  /** Largest member metadata. @default 512 */
+  maxMetadataBytes: number
+  /** Largest per-probe ack payload. @default 256 */
+  maxAckPayloadBytes: number
+  /** Largest user event payload. @default 512 */
+  maxUserEventBytes: number
+  /** Largest encoded packet accepted. @default 65536 */
+  maxPacketBytes: number
+  /** Largest encoded push-pull message accepted. @default 8388608 */
+  maxSyncBytes: number
+  /** Most addresses one member may announce. @default 16 */
+  maxAddrsPerMember: number
+  /** Indirect probes (ping-req) performed for others at once; bounds amplification. @default 32 */
+  maxPendingRelays: number
+  /** User events remembered for deduplication. @default 1024 */
+  userEventBufferSize: number
+  /** How long leave() waits at most for the word to spread. @default 5000 */
+  leaveTimeoutMs: number
+}
+
+/** The three profiles, as in memberlist. */
+export type Profile = 'lan' | 'wan' | 'local'
+export const PROFILES: readonly Profile[] = ['lan', 'wan', 'local']
+
+/** memberlist's DefaultLANConfig, the field's reference. */
+export const DEFAULTS = {
+  probeIntervalMs: 1000, // memberlist LAN ProbeInterval
+  probeTimeoutMs: 500, // memberlist LAN ProbeTimeout: a LAN round trip with slack
+  indirectChecks: 3, // memberlist IndirectChecks
+  suspicionMult: 4, // memberlist SuspicionMult
+  suspicionMaxTimeoutMult: 6, // memberlist SuspicionMaxTimeoutMult
+  retransmitMult: 4, // memberlist RetransmitMult
+  gossipIntervalMs: 200, // memberlist GossipInterval
+  gossipNodes: 3, // memberlist GossipNodes
+  gossipToTheDeadMs: 30_000, // memberlist GossipToTheDeadTime
+  pushPullIntervalMs: 30_000, // memberlist PushPullInterval
+  requestTimeoutMs: 10_000, // memberlist TCPTimeout
+  maxConcurrentPushPull: 4, // memberlist serves push-pull without a bound; we refuse past this
+  awarenessMaxMultiplier: 8, // memberlist AwarenessMaxMultiplier
+  lifeguard: true, // memberlist always has Lifeguard on; off only to measure its effect
+  tombstoneMs: 86_400_000, // Serf TombstoneTimeout: 24 h
+  packetBudgetBytes: 1400, // memberlist UDPBufferSize: fits one Ethernet MTU
+  userEventBudgetBytes: 512, // our own: user events must not be starved by system updates
+  maxMetadataBytes: 512, // memberlist MetaMaxSize
+  maxAckPayloadBytes: 256, // our own: a heartbeat payload, not a transfer
+  maxUserEventBytes: 512, // Serf UserEventSizeLimit
+  maxPacketBytes: 65_536, // memberlist's largest UDP message
+  maxSyncBytes: 8 * 1024 * 1024, // ~40k members with signed claims
+  maxAddrsPerMember: 16, // our own: a member with more addresses is misconfigured
+  maxPendingRelays: 32, // our own: bound on ping-req amplification
+  userEventBufferSize: 1024, // Serf's event buffer is 64 Lamport times; we keep more events
+  leaveTimeoutMs: 5000, // memberlist Leave's usual timeout in Consul and Serf
+} as const satisfies SwimConfig
+
+/** Deltas on top of {@link DEFAULTS}, as memberlist's DefaultWANConfig and DefaultLocalConfig. */
+export const PRESETS: Record<Profile, Partial<SwimConfig>> = {
+  lan: {},
+  wan: {
+    probeIntervalMs: 5000,
+    probeTimeoutMs: 3000,
+    suspicionMult: 6,
+    pushPullIntervalMs: 60_000,
+    requestTimeoutMs: 30_000,
+    gossipNodes: 4,
+    gossipIntervalMs: 500,
+    gossipToTheDeadMs: 60_000,
+  },
+  local: {
+    probeIntervalMs: 1000,
+    probeTimeoutMs: 200,
+    indirectChecks: 1,
+    retransmitMult: 2,
+    suspicionMult: 3,
+    pushPullIntervalMs: 15_000,
+    requestTimeoutMs: 1000,
+    gossipIntervalMs: 100,
+    gossipToTheDeadMs: 15_000,
+  },
+}
+
+/** What callers pass: a profile and any overrides. */
+export type ConfigInput = Partial<SwimConfig> & { profile?: Profile }
+
+/** The resolved config plus the profile it came from. */
+export type ResolvedConfig = Readonly<SwimConfig> & { readonly profile: Profile }
+
+const positiveInts: (keyof SwimConfig)[] = [
+  'probeIntervalMs',
+  'probeTimeoutMs',
+  'suspicionMult',
+  'suspicionMaxTimeoutMult',
+  'retransmitMult',
+  'gossipIntervalMs',
+  'requestTimeoutMs',
+  'maxConcurrentPushPull',
+  'awarenessMaxMultiplier',
+  'packetBudgetBytes',
+  'userEventBudgetBytes',
+  'maxPacketBytes',
+  'maxSyncBytes',
+  'maxAddrsPerMember',
+  'userEventBufferSize',
+  'leaveTimeoutMs',
+]
+const nonNegativeInts: (keyof SwimConfig)[] = [
+  'indirectChecks',
+  'gossipNodes',
+  'gossipToTheDeadMs',
+  'pushPullIntervalMs',
+  'tombstoneMs',
+  'maxMetadataBytes',
+  'maxAckPayloadBytes',
+  'maxUserEventBytes',
+  'maxPendingRelays',
+]
+
+/** Every problem with a config, as sentences; empty when it is valid. */
+export function validateConfig(config: Record<string, unknown>): string[] {
+  const problems: string[] = []
+  const known = new Set<string>([...Object.keys(DEFAULTS), 'profile'])
+  for (const key of Object.keys(config)) {
+    if (!known.has(key)) problems.push(`unknown option "${key}" (known: ${[...known].sort().join(', ')})`)
+  }
+  if (config.profile !== undefined && !PROFILES.includes(config.profile as Profile)) {
+    problems.push(`profile must be one of ${PROFILES.join(', ')}, got ${JSON.stringify(config.profile)}`)
+  }
+  const check = (key: string, min: number) => {
+    const v = config[key]
+    if (v === undefined) return
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+      problems.push(`${key} must be an integer >= ${min}, got ${JSON.stringify(v)}`)
+    }
+  }
+  for (const k of positiveInts) check(k, 1)
+  for (const k of nonNegativeInts) check(k, 0)
+  if (config.lifeguard !== undefined && typeof config.lifeguard !== 'boolean') {
+    problems.push(`lifeguard must be true or false, got ${JSON.stringify(config.lifeguard)}`)
+  }
+  const { probeIntervalMs: pi, probeTimeoutMs: pt, maxPacketBytes: mp, packetBudgetBytes: pb } = config
+  if (typeof pi === 'number' && typeof pt === 'number' && pt >= pi) {
+    problems.push(`probeTimeoutMs (${pt}) must be smaller than probeIntervalMs (${pi})`)
+  }
+  if (typeof mp === 'number' && typeof pb === 'number' && pb > mp) {
+    problems.push(`packetBudgetBytes (${pb}) must not exceed maxPacketBytes (${mp})`)
+  }
+  return problems
+}
+
+/** Merges defaults, the profile's deltas and the overrides; throws one error listing every problem. */
+export function resolveConfig(input: ConfigInput = {}): ResolvedConfig {
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined))
+  const profile = (defined.profile ?? 'lan') as Profile
+  const merged = { ...DEFAULTS, ...(PRESETS[profile] ?? {}), ...defined, profile }
+  const problems = validateConfig(merged)
+  if (problems.length > 0) throw new InvalidConfigError(problems)
+  return Object.freeze(merged) as ResolvedConfig
+}

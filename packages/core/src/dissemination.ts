@@ -1,0 +1,95 @@
+/**
+ * How many times each update is piggybacked: `retransmitMult * ceil(log10(n + 1))`
+ * (memberlist retransmitLimit; n = members known).
+ */
+export function retransmitLimit(retransmitMult: number, n: number): number {
+  return retransmitMult * Math.ceil(Math.log10(n + 1))
+}
+
+interface Entry<T> {
+  key: string
+  item: T
+  size: number
+  transmits: number
+}
+
+/**
+ * Pending broadcasts, at most one per key (a newer item for the same key replaces the older),
+ * handed out least-transmitted first and dropped once sent `limit()` times. Buckets by transmit
+ * count keep every operation cheap at ten thousand members.
+ */
+export class TransmitLimitedQueue<T> {
+  private readonly byKey = new Map<string, Entry<T>>()
+  private readonly buckets: Map<string, Entry<T>>[] = []
+
+  /** `limit` is read on every call, so it follows the cluster size. */
+  constructor(private readonly limit: () => number) {}
+
+  get size(): number {
+    return this.byKey.size
+  }
+
+  /** Queues `item` under `key`, replacing (invalidating) any pending item with that key. */
+  enqueue(key: string, item: T, size: number): void {
+    this.remove(key)
+    const entry: Entry<T> = { key, item, size, transmits: 0 }
+    this.byKey.set(key, entry)
+    this.bucket(0).set(key, entry)
+  }
+
+  has(key: string): boolean {
+    return this.byKey.has(key)
+  }
+
+  remove(key: string): void {
+    const old = this.byKey.get(key)
+    if (old === undefined) return
+    this.byKey.delete(key)
+    this.buckets[old.transmits]?.delete(key)
+  }
+
+  /**
+   * Items whose sizes (each plus `overhead`) fit in `budget` bytes, least-transmitted first;
+   * each one handed out counts as a transmission.
+   */
+  take(budget: number, overhead = 2): T[] {
+    const out: T[] = []
+    const limit = this.limit()
+    let left = budget
+    const moved: Entry<T>[] = []
+    for (let t = 0; t < this.buckets.length && left > 0; t++) {
+      const bucket = this.buckets[t]
+      if (bucket === undefined || bucket.size === 0) continue
+      for (const entry of bucket.values()) {
+        const cost = entry.size + overhead
+        if (cost > left) continue
+        left -= cost
+        out.push(entry.item)
+        bucket.delete(entry.key)
+        moved.push(entry)
+        if (left < overhead + 8) break
+      }
+    }
+    for (const entry of moved) {
+      entry.transmits++
+      if (entry.transmits >= limit) this.byKey.delete(entry.key)
+      else this.bucket(entry.transmits).set(entry.key, entry)
+    }
+    return out
+  }
+
+  /** Transmissions still owed for `key`, or 0 when nothing is pending. */
+  remaining(key: string): number {
+    const entry = this.byKey.get(key)
+    return entry === undefined ? 0 : Math.max(0, this.limit() - entry.transmits)
+  }
+
+  private bucket(t: number): Map<string, Entry<T>> {
+    let b = this.buckets[t]
+    if (b === undefined) {
+      b = new Map()
+      this.buckets[t] = b
+    }
+    return b
+  }
+}

@@ -1,0 +1,61 @@
+/** Errors the caller can act on. Protocol outcomes (suspicion, death) are events, never errors. */
+
+/** The configuration has one or more problems; `problems` lists every one of them. */
+export class InvalidConfigError extends Error {
+  readonly code = 'ERR_INVALID_CONFIG'
+  readonly problems: string[]
+  constructor(problems: string[]) {
+    super(`invalid membership config:\n  - ${problems.join('\n  - ')}`)
+    this.name = 'InvalidConfigError'
+    this.problems = problems
+  }
+}
+
+/** A method that needs a running engine was called before start() or after stop(). */
+export class NotStartedError extends Error {
+  readonly code = 'ERR_NOT_STARTED'
+  constructor(message = 'the membership engine is not started; call start() first') {
+    super(message)
+    this.name = 'NotStartedError'
+  }
+}
+
+/** No seed answered a join. `errors` holds one error per seed tried. */
+export class JoinFailedError extends Error {
+  readonly code = 'ERR_JOIN_FAILED'
+  readonly errors: Error[]
+  constructor(message: string, errors: Error[]) {
+    super(message)
+    this.name = 'JoinFailedError'
+    this.errors = errors
+  }
+}
+
+/** Bytes that are not a valid message of the expected version. */
+export class DecodeError extends Error {
+  readonly code = 'ERR_DECODE'
+  readonly reason: string
+  constructor(message: string, reason = 'malformed') {
+    super(message)
+    this.name = 'DecodeError'
+    this.reason = reason
+  }
+}
+
+/** A message, frame or field larger than its configured bound. */
+export class MessageTooLargeError extends Error {
+  readonly code = 'ERR_MESSAGE_TOO_LARGE'
+  constructor(message = 'message too large') {
+    super(message)
+    this.name = 'MessageTooLargeError'
+  }
+}
+
+/** An argument out of its allowed range (metadata too large, empty event name, ...). */
+export class InvalidArgumentError extends Error {
+  readonly code = 'ERR_INVALID_ARGUMENT'
+  constructor(message: string) {
+    super(message)
+    this.name = 'InvalidArgumentError'
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * @murmur/core: the SWIM + Lifeguard membership protocol as a deterministic state machine.
+ * It does no I/O: hand it a Transport, a Clock and a Random.
+ *
+ * @example
+ * ```ts
+ * import { Membership } from '@murmur/core'
+ * import { SimNetwork } from '@murmur/core/testing'
+ *
+ * const net = new SimNetwork({ seed: 42, config: { profile: 'local' } })
+ * const a = net.addNode('a')
+ * const b = net.addNode('b')
+ * await a.start(); await b.start()
+ * const joined = b.join(['a'])
+ * await net.clock.run(100)
+ * await joined
+ * a.addEventListener('member:join', (e) => console.log('joined:', e.detail.id))
+ * ```
+ * @packageDocumentation
+ */
+export { Awareness } from './awareness.ts'
+export { type Clock, systemClock, type TimerId } from './clock.ts'
+export {
+  type ConfigInput,
+  DEFAULTS,
+  PRESETS,
+  type Profile,
+  PROFILES,
+  type ResolvedConfig,
+  resolveConfig,
+  type SwimConfig,
+  validateConfig,
+} from './config.ts'
+export { DECODE_LIMITS, PROTOCOL_VERSION } from './constants.ts'
+export { retransmitLimit, TransmitLimitedQueue } from './dissemination.ts'
+export {
+  DecodeError,
+  InvalidArgumentError,
+  InvalidConfigError,
+  JoinFailedError,
+  MessageTooLargeError,
+  NotStartedError,
+} from './errors.ts'
+export type { MemberEventName, MembershipEvents, ProbeResult, UserEventInfo } from './events.ts'
+export {
+  type Claim,
+  type Explanation,
+  type FailedProbe,
+  type Member,
+  type MemberState,
+  STATE_RANK,
+  supersedes,
+} from './member.ts'
+export { Membership, type MembershipInit } from './membership.ts'
+export { DROP_REASONS, type DropReason, type Logger, type MembershipStats } from './metrics.ts'
+export { pushPullScale } from './push-pull.ts'
+export { mathRandom, type Random, randomInt, sampleK, seededRandom, shuffle } from './random.ts'
+export { suspicionDuration, suspicionTimeout } from './suspicion.ts'
+export { type Peer, type Signer, type Transport, type TransportHandlers, unsigned, type Verifier } from './transport.ts'
+export { decodePacket, decodePushPull, encodePacket, encodePushPull, Kind, updateSigningBytes, eventSigningBytes } from './codec/index.ts'
+export type { Packet, PushPull, Update, UserEvent } from './codec/index.ts'

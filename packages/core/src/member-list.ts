@@ -1,0 +1,121 @@
+import type { Update } from './codec/index.ts'
+import type { Explanation, Member, MemberState } from './member.ts'
+import { type Random, randomInt, sampleK, shuffle } from './random.ts'
+import type { Suspicion } from './suspicion.ts'
+
+/** What the engine keeps per member: the public snapshot fields plus the claims behind them. */
+export interface MemberRecord {
+  id: string
+  addrs: readonly string[]
+  state: MemberState
+  incarnation: number
+  metadata: Uint8Array
+  stateChangedAt: number
+  rttMs?: number
+  reason?: Explanation
+  /** The member's own latest signed alive claim (addresses, metadata). */
+  aliveClaim: Update
+  /** The signed claim behind a suspect, dead or left state. */
+  stateClaim?: Update
+  suspicion?: Suspicion
+}
+
+export function snapshot(r: MemberRecord): Member {
+  return {
+    id: r.id,
+    addrs: r.addrs,
+    state: r.state,
+    incarnation: r.incarnation,
+    metadata: r.metadata,
+    stateChangedAt: r.stateChangedAt,
+    ...(r.rttMs === undefined ? {} : { rttMs: r.rttMs }),
+    ...(r.reason === undefined ? {} : { reason: r.reason }),
+  }
+}
+
+/**
+ * The members other than ourselves, plus memberlist's randomized round-robin probe order:
+ * each pass walks a shuffled list, so every live member is probed once per pass; newcomers
+ * are inserted at a random position; the list is reshuffled when a pass ends.
+ */
+export class MemberList {
+  private readonly byId = new Map<string, MemberRecord>()
+  private order: string[] = []
+  private cursor = 0
+  private live = 0
+
+  constructor(private readonly random: Random) {}
+
+  get size(): number {
+    return this.byId.size
+  }
+
+  /** Members alive or suspect (not counting ourselves). */
+  get liveCount(): number {
+    return this.live
+  }
+
+  get(id: string): MemberRecord | undefined {
+    return this.byId.get(id)
+  }
+
+  values(): IterableIterator<MemberRecord> {
+    return this.byId.values()
+  }
+
+  add(record: MemberRecord): void {
+    this.byId.set(record.id, record)
+    if (isLive(record.state)) this.live++
+    // insert at a random position, so a newcomer is not always probed last (memberlist)
+    const at = randomInt(this.random, this.order.length + 1)
+    this.order.push(record.id)
+    const tmp = this.order[at]
+    this.order[at] = record.id
+    this.order[this.order.length - 1] = tmp
+  }
+
+  /** Call after changing a record's state, to keep the live count right. */
+  stateChanged(from: MemberState, to: MemberState): void {
+    this.live += (isLive(to) ? 1 : 0) - (isLive(from) ? 1 : 0)
+  }
+
+  remove(id: string): MemberRecord | undefined {
+    const r = this.byId.get(id)
+    if (r === undefined) return undefined
+    this.byId.delete(id)
+    if (isLive(r.state)) this.live--
+    const at = this.order.indexOf(id)
+    if (at >= 0) {
+      this.order.splice(at, 1)
+      if (at < this.cursor) this.cursor--
+    }
+    return r
+  }
+
+  /** The next member to probe (alive or suspect), or undefined when there is none. */
+  nextProbeTarget(): MemberRecord | undefined {
+    for (let checked = 0; checked <= this.order.length; checked++) {
+      if (this.cursor >= this.order.length) {
+        shuffle(this.random, this.order)
+        this.cursor = 0
+        if (this.order.length === 0) return undefined
+      }
+      const r = this.byId.get(this.order[this.cursor++])
+      if (r !== undefined && isLive(r.state)) return r
+    }
+    return undefined
+  }
+
+  /** Up to k random members passing `accept`, without copying the list. */
+  sample(k: number, accept: (r: MemberRecord) => boolean): MemberRecord[] {
+    const ids = sampleK(this.random, this.order, k, (id) => {
+      const r = this.byId.get(id)
+      return r !== undefined && accept(r)
+    })
+    return ids.map((id) => this.byId.get(id)!)
+  }
+}
+
+export function isLive(state: MemberState): boolean {
+  return state === 'alive' || state === 'suspect'
+}

@@ -1,0 +1,87 @@
+/** Why an incoming message or claim was dropped. Each one is counted. */
+export type DropReason =
+  | 'malformed' // bytes that do not decode
+  | 'too-large' // over maxPacketBytes / maxSyncBytes / a field bound
+  | 'too-many-fields' // a repeated field over its decode limit
+  | 'version' // unknown protocol version
+  | 'bad-signature' // a claim or event whose signature does not verify
+  | 'forged-origin' // an alive/leave claim not made by the member itself
+  | 'invalid-claim' // a claim with missing or out-of-range fields
+  | 'unknown-member' // suspect/dead/left about a member we have never seen alive
+  | 'misdirected' // a ping meant for another id
+  | 'unexpected-ack' // an ack/nack for no probe of ours
+  | 'relay-limit' // a ping-req beyond maxPendingRelays
+  | 'sync-busy' // a push-pull beyond maxConcurrentPushPull
+  | 'stopped' // a message that arrived while stopped
+
+export const DROP_REASONS: readonly DropReason[] = [
+  'malformed',
+  'too-large',
+  'too-many-fields',
+  'version',
+  'bad-signature',
+  'forged-origin',
+  'invalid-claim',
+  'unknown-member',
+  'misdirected',
+  'unexpected-ack',
+  'relay-limit',
+  'sync-busy',
+  'stopped',
+]
+
+/** Counters kept by the engine; read them with `membership.stats()`. */
+export interface MembershipStats {
+  probes: number
+  acks: number
+  indirectAcks: number
+  nacks: number
+  pingReqsSent: number
+  relaysServed: number
+  suspicions: number
+  refutes: number
+  deaths: number
+  /** Claims that were new to us and changed the table. */
+  updatesApplied: number
+  /** Claims already known (not an error: gossip repeats itself). */
+  updatesStale: number
+  userEvents: number
+  pushPulls: number
+  packetsIn: number
+  packetsOut: number
+  bytesIn: number
+  bytesOut: number
+  drops: Record<DropReason, number>
+}
+
+export function newStats(): MembershipStats {
+  return {
+    probes: 0,
+    acks: 0,
+    indirectAcks: 0,
+    nacks: 0,
+    pingReqsSent: 0,
+    relaysServed: 0,
+    suspicions: 0,
+    refutes: 0,
+    deaths: 0,
+    updatesApplied: 0,
+    updatesStale: 0,
+    userEvents: 0,
+    pushPulls: 0,
+    packetsIn: 0,
+    packetsOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    drops: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
+  }
+}
+
+/** Logger compatible with libp2p's: callable, with error and trace. No-op by default. */
+export interface Logger {
+  (formatter: string, ...args: unknown[]): void
+  error(formatter: string, ...args: unknown[]): void
+  trace(formatter: string, ...args: unknown[]): void
+}
+
+export const silentLogger: Logger = Object.assign(() => {}, { error: () => {}, trace: () => {} })

@@ -1,0 +1,228 @@
+import type { TimerId } from './clock.ts'
+import { type Ack, type Nack, owned, type Packet, type Ping, type PingReq, type Update } from './codec/index.ts'
+import type { Context } from './context.ts'
+import type { ProbeResult } from './events.ts'
+import type { FailedProbe } from './member.ts'
+import type { MemberRecord } from './member-list.ts'
+import type { ClaimTable } from './table.ts'
+import type { Peer } from './transport.ts'
+
+/** What a probe-related packet carries, before piggybacking. */
+export type ProbeFields = Pick<Partial<Packet>, 'ping' | 'ack' | 'nack' | 'pingReq'>
+
+/** Sends a packet with piggybacked gossip; `first` are claims that must ride along (buddy system). */
+export type PacketSender = (to: Peer, fields: ProbeFields, first?: Update[]) => void
+
+interface OwnProbe {
+  kind: 'probe'
+  target: MemberRecord
+  startedAt: number
+  scheduledAt: number
+  helpers: Set<string>
+  nacks: Set<string>
+  failed: FailedProbe[]
+  timers: TimerId[]
+}
+
+interface Relay {
+  kind: 'relay'
+  requester: string
+  requesterSeq: number
+  target: string
+  timer: TimerId
+}
+
+/**
+ * SWIM's failure detector, one round at a time: ping the target; if no ack within the probe
+ * timeout, ask `indirectChecks` others to ping it for us (ping-req) and relay its ack or, with
+ * Lifeguard, a nack when they cannot reach it either; if nothing arrives by the end of the
+ * probe interval, suspect it. Also serves others' pings and ping-reqs.
+ */
+export class Prober {
+  private seq = 0
+  private readonly pending = new Map<number, OwnProbe | Relay>()
+  private relays = 0
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly table: ClaimTable,
+    private readonly send: PacketSender,
+    private readonly ackPayload: () => Uint8Array,
+    private readonly onResult: (result: ProbeResult) => void,
+  ) {}
+
+  /** Starts one probe round against `target`. */
+  probe(target: MemberRecord, scheduledAt: number): void {
+    const { ctx } = this
+    const seq = this.nextSeq()
+    const round: OwnProbe = {
+      kind: 'probe',
+      target,
+      startedAt: ctx.clock.now(),
+      scheduledAt,
+      helpers: new Set(),
+      nacks: new Set(),
+      failed: [],
+      timers: [],
+    }
+    this.pending.set(seq, round)
+    ctx.stats.probes++
+    // buddy system: a suspect learns of its suspicion from the very ping, and can refute at once
+    const first = target.state === 'suspect' && target.stateClaim ? [target.stateClaim] : []
+    this.send(target, { ping: { seq, target: target.id } }, first)
+    const timeout = ctx.awareness.scale(ctx.config.probeTimeoutMs)
+    const interval = ctx.awareness.scale(ctx.config.probeIntervalMs)
+    round.timers.push(ctx.clock.setTimeout(() => this.indirect(seq, round), timeout))
+    round.timers.push(ctx.clock.setTimeout(() => this.fail(seq, round), Math.max(interval, timeout + 1)))
+  }
+
+  onPing(from: string, ping: Ping): void {
+    if (ping.target !== this.ctx.selfId) {
+      this.ctx.stats.drops.misdirected++
+      return
+    }
+    const payload = this.ackPayload()
+    this.send(this.peer(from), { ack: { seq: ping.seq, payload: owned(payload) } })
+  }
+
+  onPingReq(from: string, req: PingReq): void {
+    const { ctx } = this
+    if (req.target === ctx.selfId) {
+      this.send(this.peer(from), { ack: { seq: req.seq, payload: owned(this.ackPayload()) } })
+      return
+    }
+    if (this.relays >= ctx.config.maxPendingRelays) {
+      ctx.stats.drops['relay-limit']++
+      return
+    }
+    ctx.stats.relaysServed++
+    const seq = this.nextSeq()
+    this.relays++
+    // Lifeguard: answer with a nack a little before the requester gives up, so it learns that
+    // we are alive and it is the target that is unreachable, not its own network.
+    const nackAfter = Math.floor(ctx.config.probeTimeoutMs * 0.8)
+    const relay: Relay = {
+      kind: 'relay',
+      requester: from,
+      requesterSeq: req.seq,
+      target: req.target,
+      timer: ctx.clock.setTimeout(() => {
+        this.endRelay(seq)
+        if (ctx.config.lifeguard) this.send(this.peer(from), { nack: { seq: req.seq } })
+      }, nackAfter),
+    }
+    this.pending.set(seq, relay)
+    const known = ctx.list.get(req.target)
+    const target: Peer = { id: req.target, addrs: known?.addrs ?? req.targetAddrs }
+    this.send(target, { ping: { seq, target: req.target } })
+  }
+
+  onAck(from: string, ack: Ack): void {
+    const { ctx } = this
+    const p = this.pending.get(ack.seq)
+    if (p === undefined) {
+      ctx.stats.drops['unexpected-ack']++
+      return
+    }
+    if (p.kind === 'relay') {
+      if (from !== p.target) return void ctx.stats.drops['unexpected-ack']++
+      this.endRelay(ack.seq)
+      this.send(this.peer(p.requester), { ack: { seq: p.requesterSeq, payload: ack.payload } })
+      return
+    }
+    const direct = from === p.target.id
+    if (!direct && !p.helpers.has(from)) return void ctx.stats.drops['unexpected-ack']++
+    this.end(ack.seq, p)
+    const now = ctx.clock.now()
+    if (direct) {
+      ctx.stats.acks++
+      p.target.rttMs = now - p.startedAt
+    } else {
+      ctx.stats.indirectAcks++
+    }
+    if (ctx.config.lifeguard) ctx.awareness.apply(-1)
+    this.onResult({
+      target: p.target.id,
+      outcome: direct ? 'ack' : 'indirect-ack',
+      ...(direct ? { rttMs: now - p.startedAt } : {}),
+      payload: ack.payload,
+      healthScore: ctx.awareness.healthScore,
+      startedAt: p.startedAt,
+      scheduledAt: p.scheduledAt,
+    })
+  }
+
+  onNack(from: string, nack: Nack): void {
+    const p = this.pending.get(nack.seq)
+    if (p === undefined || p.kind !== 'probe' || !p.helpers.has(from)) {
+      this.ctx.stats.drops['unexpected-ack']++
+      return
+    }
+    this.ctx.stats.nacks++
+    p.nacks.add(from)
+  }
+
+  /** Drops every pending probe and relay (on stop). */
+  cancelAll(): void {
+    for (const [seq, p] of this.pending) {
+      if (p.kind === 'probe') this.end(seq, p)
+      else this.endRelay(seq)
+    }
+  }
+
+  private indirect(seq: number, round: OwnProbe): void {
+    const { ctx } = this
+    round.failed.push({ at: round.startedAt, via: 'direct', outcome: 'timeout' })
+    const target = round.target
+    const helpers = ctx.list.sample(ctx.config.indirectChecks, (r) => r.state === 'alive' && r.id !== target.id)
+    for (const h of helpers) {
+      round.helpers.add(h.id)
+      ctx.stats.pingReqsSent++
+      this.send(h, { pingReq: { seq, target: target.id, targetAddrs: [...target.addrs] } })
+    }
+  }
+
+  private fail(seq: number, round: OwnProbe): void {
+    const { ctx } = this
+    this.end(seq, round)
+    const now = ctx.clock.now()
+    for (const h of round.helpers) {
+      round.failed.push({ at: now, via: h, outcome: round.nacks.has(h) ? 'nack' : 'timeout' })
+    }
+    if (ctx.config.lifeguard) {
+      // Lifeguard: missing nacks mean our own messages may not be getting through
+      const missing = round.helpers.size === 0 ? 1 : round.helpers.size - round.nacks.size
+      if (missing > 0) ctx.awareness.apply(missing)
+    }
+    this.table.suspectFromProbe(round.target.id, round.failed)
+    this.onResult({
+      target: round.target.id,
+      outcome: 'failed',
+      healthScore: ctx.awareness.healthScore,
+      startedAt: round.startedAt,
+      scheduledAt: round.scheduledAt,
+    })
+  }
+
+  private end(seq: number, round: OwnProbe): void {
+    this.pending.delete(seq)
+    for (const t of round.timers) this.ctx.clock.clearTimeout(t)
+  }
+
+  private endRelay(seq: number): void {
+    const p = this.pending.get(seq)
+    if (p === undefined || p.kind !== 'relay') return
+    this.pending.delete(seq)
+    this.ctx.clock.clearTimeout(p.timer)
+    this.relays--
+  }
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) >>> 0
+    return this.seq
+  }
+
+  private peer(id: string): Peer {
+    return { id, addrs: this.ctx.list.get(id)?.addrs ?? [] }
+  }
+}

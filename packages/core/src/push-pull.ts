@@ -1,0 +1,79 @@
+import { decodePushPull, encodePushPull, type PushPull, type Update } from './codec/index.ts'
+import type { Context } from './context.ts'
+import type { ClaimTable } from './table.ts'
+import type { UserEvents } from './user-events.ts'
+
+/** Events included in a periodic sync, so a node that missed gossip still gets them. */
+const SYNC_EVENTS = 64
+
+/**
+ * memberlist's push-pull interval scaling: unchanged up to 32 members, then one more interval
+ * per doubling, so the cluster-wide sync load stays flat as it grows.
+ */
+export function pushPullScale(intervalMs: number, n: number): number {
+  if (n <= 32) return intervalMs
+  const multiplier = Math.ceil(Math.log2(n) - Math.log2(32)) + 1
+  return intervalMs * multiplier
+}
+
+/**
+ * Full-state anti-entropy. Our state is every member's latest alive claim, then the claim that
+ * put it in its current state when that is not alive; the receiver runs each through the same
+ * precedence and signature checks as gossip, so a sync can never do what gossip could not.
+ */
+export class PushPullSync {
+  private inflight = 0
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly table: ClaimTable,
+    private readonly events: UserEvents,
+  ) {}
+
+  /** Our whole state, encoded. */
+  encodeState(join: boolean): Uint8Array {
+    const updates: Update[] = []
+    const own = this.table.self.aliveClaim
+    if (own !== undefined) updates.push(own)
+    for (const r of this.ctx.list.values()) {
+      updates.push(r.aliveClaim)
+      if (r.stateClaim !== undefined) updates.push(r.stateClaim)
+    }
+    return encodePushPull({
+      join,
+      updates,
+      events: join ? [] : this.events.recent(SYNC_EVENTS),
+      eventLtime: this.events.clock,
+    })
+  }
+
+  /** Decodes and merges a remote state (throws DecodeError / MessageTooLargeError, counted by the caller). */
+  merge(bytes: Uint8Array, joining: boolean): PushPull {
+    const msg = decodePushPull(bytes, this.ctx.config)
+    for (const u of msg.updates) this.table.receive(u)
+    if (joining) this.events.skipHistory(msg.eventLtime)
+    else this.events.witness(msg.eventLtime)
+    for (const e of msg.events) this.events.receive(e)
+    this.ctx.stats.pushPulls++
+    return msg
+  }
+
+  /** Serves a remote push-pull: answer with our state, then merge theirs. */
+  async serve(from: string, bytes: Uint8Array): Promise<Uint8Array> {
+    const { ctx } = this
+    if (this.inflight >= ctx.config.maxConcurrentPushPull) {
+      ctx.stats.drops['sync-busy']++
+      throw new Error(`push-pull refused: ${this.inflight} already in progress (maxConcurrentPushPull)`)
+    }
+    this.inflight++
+    try {
+      // our state before theirs is merged, so that we do not echo their own claims back
+      const response = this.encodeState(false)
+      const msg = this.merge(bytes, false)
+      ctx.log.trace('served push-pull from %s (join=%s, %d claims)', from, msg.join, msg.updates.length)
+      return response
+    } finally {
+      this.inflight--
+    }
+  }
+}

@@ -1,0 +1,264 @@
+import type { Clock, TimerId } from '../clock.ts'
+import type { ConfigInput } from '../config.ts'
+import { Membership, type MembershipInit } from '../membership.ts'
+import { type Random, seededRandom } from '../random.ts'
+import type { Peer, Transport, TransportHandlers } from '../transport.ts'
+import { ManualClock } from './manual-clock.ts'
+
+export interface SimOptions {
+  /** Seed of every random choice in the network and its nodes. @default 1 */
+  seed?: number
+  /** One-way latency in ms. @default 1 */
+  latencyMs?: number
+  /** Extra uniform random latency in [0, jitterMs). @default 0 */
+  jitterMs?: number
+  /** Probability that any best-effort packet is lost. @default 0 */
+  loss?: number
+  /** Config for every node added with addNode(). */
+  config?: ConfigInput
+}
+
+/** Traffic counters for the whole network. */
+export interface SimTraffic {
+  packetsSent: number
+  packetsDelivered: number
+  packetsLost: number
+  bytesSent: number
+  requests: number
+}
+
+interface Node {
+  id: string
+  handlers?: TransportHandlers
+  crashed: boolean
+  paused: boolean
+  /** Timers and packets held while paused, run on resume. */
+  held: Array<() => void>
+  clock: Clock
+  membership?: Membership
+}
+
+/**
+ * Many engines on one virtual clock, the memberlist MockNetwork idea grown up: seeded loss and
+ * latency (uniform or per link), partitions and heal, crash (silent) and pause (a node stops
+ * processing, its timers and inbound packets are held, then it resumes with a backlog).
+ */
+export class SimNetwork {
+  readonly clock: ManualClock
+  readonly random: Random
+  readonly traffic: SimTraffic = { packetsSent: 0, packetsDelivered: 0, packetsLost: 0, bytesSent: 0, requests: 0 }
+  private readonly nodes = new Map<string, Node>()
+  private readonly linkLoss = new Map<string, number>()
+  private readonly linkLatency = new Map<string, number>()
+  private groups: Map<string, number> | undefined
+  private loss: number
+  private latencyMs: number
+  private readonly jitterMs: number
+  private readonly seed: number
+  private readonly config: ConfigInput | undefined
+
+  constructor(options: SimOptions = {}) {
+    this.seed = options.seed ?? 1
+    this.clock = new ManualClock()
+    this.random = seededRandom(this.seed)
+    this.loss = options.loss ?? 0
+    this.latencyMs = options.latencyMs ?? 1
+    this.jitterMs = options.jitterMs ?? 0
+    this.config = options.config
+  }
+
+  /** A transport endpoint for `id`, with its own pausable view of the clock. */
+  transport(id: string): Transport {
+    const node = this.node(id)
+    return {
+      listen: (handlers) => {
+        node.handlers = handlers
+      },
+      send: (to, bytes) => this.send(id, to.id, bytes),
+      request: (to, bytes, opts) => this.request(id, typeof to === 'string' ? to : to.id, bytes, opts.signal),
+    }
+  }
+
+  /** The clock a node at `id` should use: timers are held while it is paused. */
+  clockFor(id: string): Clock {
+    return this.node(id).clock
+  }
+
+  /** Creates (not starts) an engine at `id` wired to this network, its own seeded Random and clock. */
+  addNode(id: string, init: Partial<MembershipInit> = {}): Membership {
+    const node = this.node(id)
+    const m = new Membership({
+      id,
+      addrs: [id],
+      transport: this.transport(id),
+      clock: node.clock,
+      random: seededRandom(this.seed * 1_000_003 + this.nodes.size),
+      config: this.config,
+      ...init,
+    })
+    node.membership = m
+    return m
+  }
+
+  membership(id: string): Membership {
+    const m = this.nodes.get(id)?.membership
+    if (m === undefined) throw new Error(`no node ${id}`)
+    return m
+  }
+
+  ids(): string[] {
+    return [...this.nodes.keys()]
+  }
+
+  setLoss(p: number): void {
+    this.loss = p
+  }
+
+  setLatency(ms: number): void {
+    this.latencyMs = ms
+  }
+
+  /** Loss on the a→b direction only. */
+  setLinkLoss(a: string, b: string, p: number): void {
+    this.linkLoss.set(`${a}>${b}`, p)
+  }
+
+  setLinkLatency(a: string, b: string, ms: number): void {
+    this.linkLatency.set(`${a}>${b}`, ms)
+  }
+
+  /** Splits the network: nodes in different groups cannot reach each other; unlisted nodes form one more group. */
+  partition(...groups: string[][]): void {
+    this.groups = new Map()
+    groups.forEach((g, i) => {
+      for (const id of g) this.groups!.set(id, i)
+    })
+  }
+
+  heal(): void {
+    this.groups = undefined
+  }
+
+  /** A silent crash: the engine stops, nothing reaches it, nothing leaves it. */
+  crash(id: string): void {
+    const node = this.node(id)
+    node.crashed = true
+    node.membership?.stop()
+    node.held = []
+  }
+
+  /** Brings a crashed node back with a new engine (same id); returns it, not started. */
+  restart(id: string, init: Partial<MembershipInit> = {}): Membership {
+    const node = this.node(id)
+    node.crashed = false
+    node.paused = false
+    node.handlers = undefined
+    return this.addNode(id, init)
+  }
+
+  /** The node stops processing: timers and inbound packets are held until resume(). */
+  pause(id: string): void {
+    this.node(id).paused = true
+  }
+
+  resume(id: string): void {
+    const node = this.node(id)
+    node.paused = false
+    const held = node.held
+    node.held = []
+    for (const run of held) run()
+  }
+
+  private node(id: string): Node {
+    let node = this.nodes.get(id)
+    if (node === undefined) {
+      const created: Node = { id, crashed: false, paused: false, held: [], clock: this.clock }
+      created.clock = this.pausableClock(created)
+      this.nodes.set(id, created)
+      node = created
+    }
+    return node
+  }
+
+  private pausableClock(node: Node): Clock {
+    const base = this.clock
+    return {
+      now: () => base.now(),
+      setTimeout: (fn, ms): TimerId =>
+        base.setTimeout(() => {
+          if (node.crashed) return
+          if (node.paused) node.held.push(fn)
+          else fn()
+        }, ms),
+      clearTimeout: (id) => base.clearTimeout(id),
+    }
+  }
+
+  private reachable(from: string, to: string): boolean {
+    const a = this.nodes.get(from)
+    const b = this.nodes.get(to)
+    if (a === undefined || b === undefined || a.crashed || b.crashed) return false
+    if (this.groups !== undefined && (this.groups.get(from) ?? -1) !== (this.groups.get(to) ?? -1)) return false
+    return true
+  }
+
+  private delay(from: string, to: string): number {
+    const base = this.linkLatency.get(`${from}>${to}`) ?? this.latencyMs
+    return base + (this.jitterMs > 0 ? this.random.next() * this.jitterMs : 0)
+  }
+
+  private send(from: string, to: string, bytes: Uint8Array): void {
+    this.traffic.packetsSent++
+    this.traffic.bytesSent += bytes.byteLength
+    const loss = this.linkLoss.get(`${from}>${to}`) ?? this.loss
+    if (!this.reachable(from, to) || (loss > 0 && this.random.next() < loss)) {
+      this.traffic.packetsLost++
+      return
+    }
+    this.clock.setTimeout(() => this.deliver(to, () => this.nodes.get(to)?.handlers?.onPacket(from, bytes)), this.delay(from, to))
+  }
+
+  private deliver(to: string, run: () => void): void {
+    const node = this.nodes.get(to)
+    if (node === undefined || node.crashed) {
+      this.traffic.packetsLost++
+      return
+    }
+    this.traffic.packetsDelivered++
+    if (node.paused) node.held.push(run)
+    else run()
+  }
+
+  private request(from: string, to: string, bytes: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
+    this.traffic.requests++
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason ?? new Error('aborted'))
+      if (signal.aborted) return onAbort()
+      signal.addEventListener('abort', onAbort, { once: true })
+      const target = this.nodes.get(to)
+      if (target === undefined || target.crashed) {
+        // like a closed port: refused after one round trip
+        this.clock.setTimeout(() => reject(new Error(`connection refused by ${to}`)), 2 * this.delay(from, to))
+        return
+      }
+      if (!this.reachable(from, to)) return // unreachable: only the caller's timeout ends it
+      this.clock.setTimeout(
+        () =>
+          this.deliver(to, () => {
+            const handler = this.nodes.get(to)?.handlers
+            if (handler === undefined) return reject(new Error(`${to} is not listening`))
+            handler.onRequest(from, bytes).then(
+              (response) => this.clock.setTimeout(() => resolve(response), this.delay(to, from)),
+              (err) => this.clock.setTimeout(() => reject(err), this.delay(to, from)),
+            )
+          }),
+        this.delay(from, to),
+      )
+    })
+  }
+}
+
+/** Peer value for a sim node id. */
+export function simPeer(id: string): Peer {
+  return { id, addrs: [id] }
+}

@@ -1,0 +1,44 @@
+/** Where to reach a member: its id and the addresses it announced. */
+export interface Peer {
+  readonly id: string
+  readonly addrs: readonly string[]
+}
+
+/** What the engine gives a transport to call when bytes arrive. */
+export interface TransportHandlers {
+  /** A best-effort packet from an authenticated sender id. Never throws. */
+  onPacket(from: string, bytes: Uint8Array): void
+  /** A push-pull request; resolves to the response bytes. Rejects to refuse (the requester sees an error). */
+  onRequest(from: string, bytes: Uint8Array): Promise<Uint8Array>
+}
+
+/**
+ * How the engine talks to others. Two paths, like memberlist: best-effort packets (losing one is
+ * normal and the protocol copes) and a reliable request/response for full-state sync.
+ * `from` in the handlers must be the sender's authenticated id: the engine trusts it as the
+ * origin of acks, nacks, pings and ping-reqs.
+ */
+export interface Transport {
+  /** Best effort: a rejection or a thrown error counts as a lost packet. */
+  send(to: Peer, bytes: Uint8Array): void | Promise<void>
+  /** Reliable request/response to a member, or to a bare address (a join seed). */
+  request(to: Peer | string, bytes: Uint8Array, options: { signal: AbortSignal }): Promise<Uint8Array>
+  /** Called once by the engine's start(). */
+  listen(handlers: TransportHandlers): void
+}
+
+/** Signs this node's own claims (alive, leave, accusations, user events). */
+export interface Signer {
+  sign(data: Uint8Array): Uint8Array | Promise<Uint8Array>
+}
+
+/** Checks a claim's signature against the public key of the member id that made it. */
+export interface Verifier {
+  verify(signer: string, data: Uint8Array, signature: Uint8Array): boolean | Promise<boolean>
+}
+
+/** For simulations and trusted networks: empty signatures, and every signature accepted. */
+export const unsigned: Signer & Verifier = {
+  sign: () => new Uint8Array(0),
+  verify: () => true,
+}
