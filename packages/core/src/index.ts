@@ -20,12 +20,22 @@
  */
 export { Awareness } from './awareness.ts'
 export { type Clock, systemClock, type TimerId } from './clock.ts'
+export type { Packet, PushPull, Update, UserEvent } from './codec/index.ts'
+export {
+  decodePacket,
+  decodePushPull,
+  encodePacket,
+  encodePushPull,
+  eventSigningBytes,
+  Kind,
+  updateSigningBytes,
+} from './codec/index.ts'
 export {
   type ConfigInput,
   DEFAULTS,
   PRESETS,
-  type Profile,
   PROFILES,
+  type Profile,
   type ResolvedConfig,
   resolveConfig,
   type SwimConfig,
@@ -57,5 +67,3 @@ export { pushPullScale } from './push-pull.ts'
 export { mathRandom, type Random, randomInt, sampleK, seededRandom, shuffle } from './random.ts'
 export { suspicionDuration, suspicionTimeout } from './suspicion.ts'
 export { type Peer, type Signer, type Transport, type TransportHandlers, unsigned, type Verifier } from './transport.ts'
-export { decodePacket, decodePushPull, encodePacket, encodePushPull, Kind, updateSigningBytes, eventSigningBytes } from './codec/index.ts'
-export type { Packet, PushPull, Update, UserEvent } from './codec/index.ts'

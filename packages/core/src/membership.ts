@@ -90,10 +90,18 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     this.checkMetadata(metadata)
     this.table = new ClaimTable(ctx, init.addrs ?? [], metadata)
     const ackPayload = init.ackPayload ?? (() => EMPTY)
-    this.prober = new Prober(ctx, this.table, (to, f, first) => this.sendPacket(to, f, first), ackPayload, (r) =>
-      this.onProbe(r),
+    this.prober = new Prober(
+      ctx,
+      this.table,
+      (to, f, first) => this.sendPacket(to, f, first),
+      ackPayload,
+      (r) => this.onProbe(r),
     )
-    this.events = new UserEvents(ctx, (e) => this.onUserEvent(e), () => this.retransmitLimit())
+    this.events = new UserEvents(
+      ctx,
+      (e) => this.onUserEvent(e),
+      () => this.retransmitLimit(),
+    )
     this.sync = new PushPullSync(ctx, this.table, this.events)
   }
 
@@ -249,7 +257,12 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
 
   /** Counters, including drops by reason and the pending queue depths. */
   stats(): MembershipStats & { queueDepth: number; eventQueueDepth: number } {
-    return { ...this.statsRef, drops: { ...this.statsRef.drops }, queueDepth: this.ctx.queue.size, eventQueueDepth: this.events.queue.size }
+    return {
+      ...this.statsRef,
+      drops: { ...this.statsRef.drops },
+      queueDepth: this.ctx.queue.size,
+      eventQueueDepth: this.events.queue.size,
+    }
   }
 
   /** A full state exchange with one peer (anti-entropy); `join` skips event history. */
@@ -330,7 +343,12 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     const firstBytes = first.reduce((n, u) => n + updateSize(u) + 2, 0)
     const updates = first.concat(queue.take(config.packetBudgetBytes - firstBytes))
     const events = this.events.queue.take(config.userEventBudgetBytes)
-    if (fields.ping === undefined && fields.ack === undefined && fields.nack === undefined && fields.pingReq === undefined) {
+    if (
+      fields.ping === undefined &&
+      fields.ack === undefined &&
+      fields.nack === undefined &&
+      fields.pingReq === undefined
+    ) {
       if (updates.length === 0 && events.length === 0) return
     }
     const bytes = encodePacket({ ...fields, updates, events })

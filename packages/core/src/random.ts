@@ -44,7 +44,12 @@ export function shuffle<T>(random: Random, items: T[]): T[] {
  * building a copy of the whole list (a partial Fisher–Yates over an index map), so choosing 3
  * of 10,000 costs about 3 steps.
  */
-export function sampleK<T>(random: Random, items: readonly T[], k: number, accept: (item: T) => boolean = () => true): T[] {
+export function sampleK<T>(
+  random: Random,
+  items: readonly T[],
+  k: number,
+  accept: (item: T) => boolean = () => true,
+): T[] {
   const out: T[] = []
   const swapped = new Map<number, number>()
   const n = items.length

@@ -1,7 +1,7 @@
 import { KIND_TO_STATE, Kind, owned, type Update, updateSigningBytes, updateSize } from './codec/index.ts'
 import { type Context, whenReady } from './context.ts'
 import { type FailedProbe, supersedes } from './member.ts'
-import { type MemberRecord, isLive } from './member-list.ts'
+import { isLive, type MemberRecord } from './member-list.ts'
 import { Suspicion, suspicionTimeout } from './suspicion.ts'
 
 /** This node's own claims. */
@@ -171,7 +171,10 @@ export class ClaimTable {
   private verify(u: Update, then: () => void): void {
     if (u.from === this.ctx.selfId) {
       // our own claim coming back: only we could have signed it, and we never need to re-check it
-      if (u.id !== this.ctx.selfId) return then()
+      if (u.id !== this.ctx.selfId) {
+        then()
+        return
+      }
     }
     const fail = (err?: unknown) => {
       this.ctx.stats.drops['bad-signature']++
@@ -251,7 +254,10 @@ export class ClaimTable {
       return
     }
     r.stateClaim = u
-    if (u.kind === Kind.SUSPECT) return this.startSuspicion(r, u.from, [])
+    if (u.kind === Kind.SUSPECT) {
+      this.startSuspicion(r, u.from, [])
+      return
+    }
     this.clearSuspicion(r)
     this.tombstones.add(r.id)
     if (u.kind === Kind.LEFT) {
@@ -260,7 +266,12 @@ export class ClaimTable {
     }
     ctx.stats.deaths++
     const base = r.reason ?? { accuser: u.from, suspectedAt: now, confirmations: [], failedProbes: [] }
-    r.reason = { ...base, deadBy: u.from === ctx.selfId ? 'suspicion-timeout' : 'gossip', declaredBy: u.from, deadAt: now }
+    r.reason = {
+      ...base,
+      deadBy: u.from === ctx.selfId ? 'suspicion-timeout' : 'gossip',
+      declaredBy: u.from,
+      deadAt: now,
+    }
     ctx.emitMember('member:dead', r)
   }
 

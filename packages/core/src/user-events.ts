@@ -44,7 +44,13 @@ export class UserEvents {
         `event payload is ${payload.byteLength} bytes; maxUserEventBytes is ${ctx.config.maxUserEventBytes}`,
       )
     }
-    const event: UserEvent = { origin: ctx.selfId, ltime: ++this.ltime, name, payload: owned(payload), signature: EMPTY }
+    const event: UserEvent = {
+      origin: ctx.selfId,
+      ltime: ++this.ltime,
+      name,
+      payload: owned(payload),
+      signature: EMPTY,
+    }
     return new Promise((resolve, reject) => {
       whenReady(
         ctx.signer.sign(eventSigningBytes(event)),

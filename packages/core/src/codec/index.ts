@@ -2,8 +2,8 @@ import { DECODE_LIMITS, PROTOCOL_VERSION, SIGNING_DOMAIN } from '../constants.ts
 import { DecodeError, MessageTooLargeError } from '../errors.ts'
 import { Kind, Packet, PushPull, Update, UserEvent } from './messages.ts'
 
-export { Kind, Packet, PushPull, Update, UserEvent }
 export type { Ack, Nack, Ping, PingReq } from './messages.ts'
+export { Kind, Packet, PushPull, Update, UserEvent }
 
 export interface CodecLimits {
   maxPacketBytes: number

@@ -24,7 +24,11 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && a.every((x, i) => x === b[i])
 }
 
-function recorder(): { packets: Array<[string, Uint8Array]>; handlers: TransportHandlers; reply?: (b: Uint8Array) => Promise<Uint8Array> } {
+function recorder(): {
+  packets: Array<[string, Uint8Array]>
+  handlers: TransportHandlers
+  reply?: (b: Uint8Array) => Promise<Uint8Array>
+} {
   const r: ReturnType<typeof recorder> = {
     packets: [],
     handlers: {

@@ -4,6 +4,6 @@
  * @packageDocumentation
  */
 export { seededRandom } from '../random.ts'
-export { flushMicrotasks, ManualClock } from './manual-clock.ts'
-export { type SimOptions, type SimTraffic, SimNetwork, simPeer } from './sim-network.ts'
 export { type TransportTestSetup, transportCompliance } from './compliance.ts'
+export { flushMicrotasks, ManualClock } from './manual-clock.ts'
+export { SimNetwork, type SimOptions, type SimTraffic, simPeer } from './sim-network.ts'

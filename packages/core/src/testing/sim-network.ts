@@ -215,7 +215,10 @@ export class SimNetwork {
       this.traffic.packetsLost++
       return
     }
-    this.clock.setTimeout(() => this.deliver(to, () => this.nodes.get(to)?.handlers?.onPacket(from, bytes)), this.delay(from, to))
+    this.clock.setTimeout(
+      () => this.deliver(to, () => this.nodes.get(to)?.handlers?.onPacket(from, bytes)),
+      this.delay(from, to),
+    )
   }
 
   private deliver(to: string, run: () => void): void {
