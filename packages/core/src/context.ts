@@ -28,8 +28,24 @@ export interface Context {
   clusterSize(): number
 }
 
-/** Runs `then` on a value that may or may not be a promise, without an extra tick when it is not. */
-export function whenReady<T>(value: T | Promise<T>, then: (v: T) => void, onError: (err: unknown) => void): void {
-  if (value instanceof Promise) value.then(then, onError)
-  else then(value)
+/**
+ * Runs `then` on what `produce` returns, which may or may not be a promise, without an extra tick
+ * when it is not. A synchronous throw goes to `onError` like a rejection does (an injected signer
+ * or verifier must never abort the caller). Returns the promise while one is pending.
+ */
+export function whenReady<T>(
+  produce: () => T | Promise<T>,
+  then: (v: T) => void,
+  onError: (err: unknown) => void,
+): Promise<void> | undefined {
+  let value: T | Promise<T>
+  try {
+    value = produce()
+  } catch (err) {
+    onError(err)
+    return undefined
+  }
+  if (value instanceof Promise) return value.then(then, onError)
+  then(value)
+  return undefined
 }

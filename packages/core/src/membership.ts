@@ -12,7 +12,7 @@ import { isLive, MemberList, type MemberRecord, snapshot } from './member-list.t
 import { type Logger, type MembershipStats, newStats, silentLogger } from './metrics.ts'
 import { type ProbeFields, Prober } from './probe.ts'
 import { PushPullSync, pushPullScale } from './push-pull.ts'
-import { mathRandom, type Random } from './random.ts'
+import { mathRandom, type Random, randomInt } from './random.ts'
 import { ClaimTable } from './table.ts'
 import { type Peer, type Signer, type Transport, unsigned, type Verifier } from './transport.ts'
 import { UserEvents } from './user-events.ts'
@@ -115,9 +115,12 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     })
     // our first alive claim, signed before anyone can ask for it
     await new Promise<void>((resolve) => this.table.announceSelf(false, resolve))
-    this.schedule('probe', () => this.probeTick(), this.ctx.awareness.scale(this.config.probeIntervalMs))
-    this.schedule('gossip', () => this.gossipTick(), this.config.gossipIntervalMs)
-    if (this.config.pushPullIntervalMs > 0) this.schedule('sync', () => this.syncTick(), this.syncInterval())
+    // Each loop first fires after a random stagger within its interval, so that nodes started
+    // together do not probe, gossip and push-pull in lockstep (memberlist triggerFunc).
+    const stagger = (ms: number) => randomInt(this.ctx.random, ms)
+    this.schedule('probe', () => this.probeTick(), stagger(this.ctx.awareness.scale(this.config.probeIntervalMs)))
+    this.schedule('gossip', () => this.gossipTick(), stagger(this.config.gossipIntervalMs))
+    if (this.config.pushPullIntervalMs > 0) this.schedule('sync', () => this.syncTick(), stagger(this.syncInterval()))
   }
 
   /** Stops every timer; the node goes silent (use leave() first to say goodbye). Idempotent. */

@@ -47,15 +47,25 @@ export class PushPullSync {
     })
   }
 
-  /** Decodes and merges a remote state (throws DecodeError / MessageTooLargeError, counted by the caller). */
-  merge(bytes: Uint8Array, joining: boolean): PushPull {
+  /**
+   * Decodes and merges a remote state (throws DecodeError / MessageTooLargeError, counted by the
+   * caller). `verified` is set while asynchronous signature checks of its claims are pending.
+   */
+  merge(bytes: Uint8Array, joining: boolean): PushPull & { verified?: Promise<unknown> } {
     const msg = decodePushPull(bytes, this.ctx.config)
-    for (const u of msg.updates) this.table.receive(u)
+    const pending: Promise<void>[] = []
+    for (const u of msg.updates) {
+      const p = this.table.receive(u)
+      if (p !== undefined) pending.push(p)
+    }
     if (joining) this.events.skipHistory(msg.eventLtime)
     else this.events.witness(msg.eventLtime)
-    for (const e of msg.events) this.events.receive(e)
+    for (const e of msg.events) {
+      const p = this.events.receive(e)
+      if (p !== undefined) pending.push(p)
+    }
     this.ctx.stats.pushPulls++
-    return msg
+    return pending.length === 0 ? msg : { ...msg, verified: Promise.allSettled(pending) }
   }
 
   /** Serves a remote push-pull: answer with our state, then merge theirs. */
@@ -65,15 +75,22 @@ export class PushPullSync {
       ctx.stats.drops['sync-busy']++
       throw new Error(`push-pull refused: ${this.inflight} already in progress (maxConcurrentPushPull)`)
     }
+    // A request counts as in progress until its claims are verified: with an asynchronous
+    // verifier that outlasts the (synchronous) merge, and it is the costly part.
     this.inflight++
+    let release = true
     try {
       // our state before theirs is merged, so that we do not echo their own claims back
       const response = this.encodeState(false)
       const msg = this.merge(bytes, false)
+      if (msg.verified !== undefined) {
+        release = false
+        void msg.verified.then(() => this.inflight--)
+      }
       ctx.log.trace('served push-pull from %s (join=%s, %d claims)', from, msg.join, msg.updates.length)
       return response
     } finally {
-      this.inflight--
+      if (release) this.inflight--
     }
   }
 }

@@ -73,27 +73,35 @@ export class ClaimTable {
     })
   }
 
-  /** Our probe of `id` failed: suspect it, with the probes as the explanation. */
+  /**
+   * Our probe of `id` failed: suspect it, with the probes as the explanation. When it is already
+   * suspect on someone else's word, our failed probe is an independent confirmation, which we
+   * gossip on (memberlist suspectNode), so that confirmations flow even though members that
+   * already know of a suspicion would otherwise never accuse on their own.
+   */
   suspectFromProbe(id: string, failedProbes: FailedProbe[]): void {
     const r = this.ctx.list.get(id)
-    if (r === undefined || r.state !== 'alive') return
-    this.accuse(r, Kind.SUSPECT, failedProbes)
+    if (r === undefined) return
+    if (r.state === 'alive') this.accuse(r, Kind.SUSPECT, failedProbes)
+    else if (r.state === 'suspect' && r.suspicion !== undefined && r.suspicion.accuser !== this.ctx.selfId) {
+      this.accuse(r, Kind.SUSPECT, failedProbes) // relevant() routes it to confirm()
+    }
   }
 
-  /** A claim from the network (`via` is the authenticated sender that passed it on). */
-  receive(u: Update): void {
+  /**
+   * A claim from the network. Returns a promise only while an asynchronous signature check is
+   * pending (push-pull uses it to bound the work in flight).
+   */
+  receive(u: Update): Promise<void> | undefined {
     const problem = this.invalid(u)
     if (problem !== undefined) {
       this.ctx.stats.drops[problem]++
       this.ctx.log.trace('dropped claim about %s from %s: %s', u.id, u.from, problem)
-      return
+      return undefined
     }
-    if (u.id === this.ctx.selfId) {
-      this.aboutSelf(u)
-      return
-    }
-    if (!this.relevant(u)) return
-    this.verify(u, () => {
+    if (u.id === this.ctx.selfId) return this.aboutSelf(u)
+    if (!this.relevant(u)) return undefined
+    return this.verify(u, () => {
       if (this.relevant(u)) this.apply(u)
     })
   }
@@ -168,34 +176,34 @@ export class ClaimTable {
     })
   }
 
-  private verify(u: Update, then: () => void): void {
+  private verify(u: Update, then: () => void): Promise<void> | undefined {
     if (u.from === this.ctx.selfId) {
       // our own claim coming back: only we could have signed it, and we never need to re-check it
       if (u.id !== this.ctx.selfId) {
         then()
-        return
+        return undefined
       }
     }
     const fail = (err?: unknown) => {
       this.ctx.stats.drops['bad-signature']++
       this.ctx.log.trace('bad signature on claim about %s by %s %s', u.id, u.from, err ?? '')
     }
-    whenReady(
-      this.ctx.verifier.verify(u.from, updateSigningBytes(u), u.signature),
+    return whenReady(
+      () => this.ctx.verifier.verify(u.from, updateSigningBytes(u), u.signature),
       (ok) => (ok ? then() : fail()),
       fail,
     )
   }
 
-  private aboutSelf(u: Update): void {
+  private aboutSelf(u: Update): Promise<void> | undefined {
     const self = this.self
     if (self.leaving || u.incarnation < self.incarnation) {
       this.ctx.stats.updatesStale++
-      return
+      return undefined
     }
     if (u.kind === Kind.ALIVE && u.incarnation === self.incarnation) {
       this.ctx.stats.updatesStale++ // our own current claim, echoed back
-      return
+      return undefined
     }
     // An accusation (suspect, dead) or one of our own older lives (an alive or a leave signed
     // by a previous run with the same key): refute with a higher incarnation.
@@ -208,8 +216,9 @@ export class ClaimTable {
       this.ctx.log('refuting %s claim at incarnation %d', KIND_TO_STATE[u.kind], u.incarnation)
       this.announceSelf()
     }
-    if (mustBeOurs) this.verify(u, refute)
-    else refute()
+    if (mustBeOurs) return this.verify(u, refute)
+    refute()
+    return undefined
   }
 
   private apply(u: Update): void {
@@ -282,7 +291,10 @@ export class ClaimTable {
     ctx.stats.suspicions++
     const min = suspicionTimeout(config.suspicionMult, ctx.clusterSize(), config.probeIntervalMs)
     const max = config.lifeguard ? config.suspicionMaxTimeoutMult * min : min
-    const k = config.lifeguard ? config.suspicionMult - 2 : 0
+    // Lifeguard expects suspicionMult - 2 confirmations, or none when the cluster is too small to
+    // give them (neither the accuser nor the suspect can confirm): memberlist suspectNode.
+    const expected = config.suspicionMult - 2
+    const k = config.lifeguard && ctx.clusterSize() - 2 >= expected ? expected : 0
     const incarnation = r.incarnation
     r.reason = { accuser, suspectedAt: ctx.clock.now(), confirmations: [], failedProbes }
     r.suspicion = new Suspicion(ctx.clock, accuser, k, min, max, (durationMs) => {
@@ -333,7 +345,7 @@ export class ClaimTable {
 
   private signOwn(u: Update, then: (signed: Update) => void): void {
     whenReady(
-      this.ctx.signer.sign(updateSigningBytes(u)),
+      () => this.ctx.signer.sign(updateSigningBytes(u)),
       (signature) => then({ ...u, signature: owned(signature) }),
       (err) => this.ctx.log.error('could not sign our own %s claim: %s', KIND_TO_STATE[u.kind], err),
     )

@@ -53,7 +53,7 @@ export class UserEvents {
     }
     return new Promise((resolve, reject) => {
       whenReady(
-        ctx.signer.sign(eventSigningBytes(event)),
+        () => ctx.signer.sign(eventSigningBytes(event)),
         (signature) => {
           this.accept({ ...event, signature: owned(signature) })
           resolve()
@@ -63,23 +63,24 @@ export class UserEvents {
     })
   }
 
-  receive(e: UserEvent): void {
+  /** An event from the network; returns a promise only while an asynchronous signature check is pending. */
+  receive(e: UserEvent): Promise<void> | undefined {
     const { ctx } = this
     if (e.origin === '' || e.name === '' || e.name.length > MAX_NAME || e.origin.length > 256) {
       ctx.stats.drops['invalid-claim']++
-      return
+      return undefined
     }
     if (e.payload.byteLength > ctx.config.maxUserEventBytes) {
       ctx.stats.drops['too-large']++
-      return
+      return undefined
     }
     if (this.seen.has(key(e)) || e.ltime < this.minLtime || e.ltime + ctx.config.userEventBufferSize < this.ltime) {
       ctx.stats.updatesStale++
-      return
+      return undefined
     }
     const fail = () => void ctx.stats.drops['bad-signature']++
-    whenReady(
-      ctx.verifier.verify(e.origin, eventSigningBytes(e), e.signature),
+    return whenReady(
+      () => ctx.verifier.verify(e.origin, eventSigningBytes(e), e.signature),
       (ok) => (ok ? this.accept(e) : fail()),
       fail,
     )
