@@ -1,4 +1,4 @@
-import type { ConfigInput, Membership, MemberState } from '@murmur/core'
+import type { ConfigInput, MemberState, Membership } from '@murmur/core'
 import { SimNetwork, type SimOptions } from '@murmur/core/testing'
 
 /** Starts n nodes named n0..n{n-1}; all but n0 join through n0; runs until joins settle. */
