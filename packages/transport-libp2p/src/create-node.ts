@@ -1,0 +1,64 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { ConnectionGater, Libp2p } from '@libp2p/interface'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import type { CreateMurmurNodeOptions, MembershipService } from './index.ts'
+import { MembershipServiceImpl } from './membership-service.ts'
+
+const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
+
+/**
+ * Loopback hosts bypass the connection manager's inbound rate limit (5 connections per host per
+ * second by default): a local cluster joining through one seed opens many at once.
+ */
+const LOOPBACK = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
+
+/** Elsewhere, a whole cluster (re)joining through one seed within a second must still get in. */
+const INBOUND_CONNECTION_THRESHOLD = 100
+const MAX_INCOMING_PENDING_CONNECTIONS = 100
+
+/** Denies every peer outside the allow-list, on both sides, as soon as Noise has authenticated it. */
+export function allowListGater(allow: Iterable<string>): ConnectionGater {
+  const allowed = new Set(allow)
+  const deny = (peerId: { toString(): string }): boolean => !allowed.has(peerId.toString())
+  return {
+    denyDialPeer: deny,
+    denyOutboundConnection: deny,
+    denyInboundEncryptedConnection: deny,
+    denyOutboundEncryptedConnection: deny,
+  }
+}
+
+export async function createNode(options: CreateMurmurNodeOptions): Promise<Libp2p<{ membership: MembershipService }>> {
+  const init = { ...options.membership, allow: options.membership?.allow ?? options.allow }
+  const node = await createLibp2p({
+    privateKey: options.privateKey ?? (await generateKeyPair('Ed25519')),
+    addresses: { listen: options.listen ?? DEFAULT_LISTEN },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...(options.psk === undefined ? {} : { connectionProtector: preSharedKey({ psk: options.psk }) }),
+    ...(options.allow === undefined ? {} : { connectionGater: allowListGater(options.allow) }),
+    connectionManager: {
+      allow: LOOPBACK,
+      inboundConnectionThreshold: INBOUND_CONNECTION_THRESHOLD,
+      maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS,
+    },
+    services: {
+      membership: (components: ConstructorParameters<typeof MembershipServiceImpl>[0]): MembershipService =>
+        new MembershipServiceImpl(components, init),
+    },
+  })
+  if (options.join !== undefined && options.join.length > 0) {
+    try {
+      await node.services.membership.join(options.join)
+    } catch (err) {
+      await node.stop()
+      throw err
+    }
+  }
+  return node
+}

@@ -1,0 +1,248 @@
+/**
+ * @murmur/libp2p: Murmur's SWIM + Lifeguard membership as a libp2p 3 service.
+ *
+ * Every node keeps its own view of who is in the cluster and who is alive, learned by probing and
+ * gossip over two libp2p protocols: best-effort packets on a long-lived stream per peer
+ * (`/murmur/packet/1.0.0`) and push-pull anti-entropy on a fresh stream per exchange
+ * (`/murmur/sync/1.0.0`). A member's id is its peer id; its addresses are the node's own
+ * multiaddrs, carried in its signed alive claim (identify is not needed). Claims are signed with
+ * the node's libp2p key. The service is also a libp2p peer-discovery source.
+ *
+ * @example A ready node (TCP + Noise + Yamux on loopback)
+ * ```ts
+ * import { createMurmurNode } from '@murmur/libp2p'
+ *
+ * const seed = await createMurmurNode({ membership: { profile: 'local' } })
+ * const node = await createMurmurNode({
+ *   membership: { profile: 'local', metadata: new TextEncoder().encode('role=worker') },
+ *   join: seed.getMultiaddrs().map(String),
+ * })
+ * node.services.membership.addEventListener('member:dead', (e) => {
+ *   console.log(e.detail.id, 'is dead, accused by', e.detail.reason?.accuser)
+ * })
+ * console.log(node.services.membership.members().map((m) => `${m.id} ${m.state}`))
+ * await node.services.membership.leave()
+ * await node.stop()
+ * ```
+ *
+ * @example As a service of your own libp2p node
+ * ```ts
+ * import { createLibp2p } from 'libp2p'
+ * import { membership } from '@murmur/libp2p'
+ *
+ * const node = await createLibp2p({
+ *   // ... transports, connectionEncrypters, streamMuxers ...
+ *   connectionManager: { allow: ['/ip4/127.0.0.1'] }, // see the inbound-threshold note below
+ *   services: { membership: membership({ profile: 'lan' }) },
+ * })
+ * await node.services.membership.join(['/ip4/10.0.0.1/tcp/4001/p2p/12D3KooW...'])
+ * ```
+ * A whole cluster joining through one seed at once opens many inbound connections to it in the
+ * same second: raise the connection manager's `inboundConnectionThreshold` (5 per host per second
+ * by default) or allow-list the cluster's hosts, as {@link createMurmurNode} does.
+ *
+ * @packageDocumentation
+ */
+import type {
+  AbortOptions,
+  ComponentLogger,
+  Connection,
+  Libp2p,
+  Libp2pEvents,
+  Metrics,
+  PeerId,
+  PrivateKey,
+  StreamHandler,
+  StreamHandlerOptions,
+  TypedEventTarget,
+} from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Member, Membership, MembershipEvents, ResolvedConfig, SwimConfig } from '@murmur/core'
+import { createNode } from './create-node.ts'
+import { MembershipServiceImpl } from './membership-service.ts'
+
+/** Options of the {@link membership} service. Everything is optional. */
+export interface MembershipInit {
+  /** The base profile, as in memberlist. @default 'lan' */
+  profile?: 'lan' | 'wan' | 'local'
+  /**
+   * Overrides of the engine's config on top of the profile. Validated by core `resolveConfig`:
+   * a bad value throws `InvalidConfigError` (listing every problem) when the service is created.
+   */
+  config?: Partial<SwimConfig>
+  /** This node's initial metadata (at most `maxMetadataBytes`). @default empty */
+  metadata?: Uint8Array
+  /**
+   * Peer ids admitted to the cluster (this node is always admitted). Packet and sync streams
+   * from anyone else are reset and counted (`stats().transport.refusedStreams`), and nothing is
+   * sent to them. @default undefined (everyone)
+   */
+  allow?: string[]
+  /** The per-probe heartbeat payload put in every ack (at most `maxAckPayloadBytes`). */
+  ackPayload?: () => Uint8Array
+  /**
+   * Prefix of the two protocol ids: `${prefix}/packet/1.0.0` and `${prefix}/sync/1.0.0`.
+   * @default '/murmur'
+   */
+  protocolPrefix?: string
+}
+
+/**
+ * What the service needs from libp2p (structural subsets of the internal component types, which
+ * `@libp2p/interface-internal` defines and a service may not import).
+ */
+export interface MembershipComponents {
+  peerId: PeerId
+  privateKey: PrivateKey
+  logger: ComponentLogger
+  metrics?: Metrics
+  events: TypedEventTarget<Libp2pEvents>
+  registrar: {
+    handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
+    unhandle(protocol: string, options?: AbortOptions): Promise<void>
+  }
+  connectionManager: {
+    openConnection(peer: PeerId | Multiaddr | Multiaddr[], options?: AbortOptions): Promise<Connection>
+    getConnections(peerId?: PeerId): Connection[]
+  }
+  addressManager: { getAddresses(): Multiaddr[] }
+}
+
+/** Why an inbound frame was refused (the stream that carried it is reset). */
+export type FrameErrorReason =
+  | 'too-large' // the length prefix announces more than maxPacketBytes / maxSyncBytes
+  | 'truncated' // the stream ended inside a frame
+  | 'malformed' // the length prefix is not a valid varint
+  | 'rejected' // a well-framed message the engine could not decode (also counted in core drops)
+
+/** Why an outbound packet was not sent. */
+export type SendDropReason =
+  | 'queue-full' // the per-peer send buffer was full: the oldest frame was dropped
+  | 'too-large' // over maxPacketBytes
+  | 'stream-failed' // the dial or the stream failed; the stream is reopened on the next send
+  | 'not-allowed' // the target is not on the allow-list
+  | 'fault' // dropped by setFaults()
+  | 'stopped' // the service is stopped
+
+/** The transport's own counters, next to the engine's in {@link MembershipService.stats}. */
+export interface TransportStats {
+  /** Packet frames written to a stream. */
+  packetsSent: number
+  /** Packet frames read and handed to the engine. */
+  packetsReceived: number
+  requestsSent: number
+  requestsReceived: number
+  requestsServed: number
+  /** Outbound requests that failed: dial, refusal, reset, timeout, bad response. */
+  requestsFailed: number
+  /** Inbound frames refused, by reason; each reset its stream. */
+  frameErrors: Record<FrameErrorReason, number>
+  /** Outbound packets dropped, by reason. */
+  sendDrops: Record<SendDropReason, number>
+  /** Streams refused because the remote peer is not on the allow-list. */
+  refusedStreams: number
+  /** Inbound packets and requests dropped by setFaults({ blocked }). */
+  faultDropsIn: number
+  /** Outbound packet streams open now (one per peer at most). */
+  openStreams: number
+  /** Frames waiting in the per-peer send buffers now. */
+  queuedFrames: number
+}
+
+/**
+ * The engine's counters (probes, acks, nacks, suspicions, refutes, deaths, drops by reason,
+ * bytes in/out, queue depths) plus the transport's. Frame errors the transport caught before the
+ * engine saw the bytes are added to `drops`: 'too-large' as too-large, 'truncated' and
+ * 'malformed' as malformed ('rejected' frames were already counted by the engine).
+ */
+export type MembershipServiceStats = ReturnType<Membership['stats']> & { transport: TransportStats }
+
+/** Test-only fault injection; see {@link MembershipService.setFaults}. */
+export interface Faults {
+  /** Fraction of outgoing packets to drop, in [0, 1]. @default 0 */
+  dropRate?: number
+  /** Peer ids treated as unreachable in both directions. @default [] */
+  blocked?: string[]
+}
+
+/** The membership service, as found at `node.services.membership`. */
+export interface MembershipService extends TypedEventTarget<MembershipEvents> {
+  /** The resolved engine config (profile + overrides). */
+  readonly config: ResolvedConfig
+  /** Every known member, this node first; dead and left members included until reaped. */
+  members(): Member[]
+  /** This node's own entry. */
+  self(): Member
+  /** One member by peer id string, or undefined. */
+  member(id: string): Member | undefined
+  /**
+   * Joins a cluster through seeds: multiaddrs with `/p2p/<id>` (or without, then any peer there
+   * is accepted). Resolves to how many seeds answered; rejects with `JoinFailedError` (with
+   * `.errors`, one per seed) when none did.
+   */
+  join(addrs: Array<string | Multiaddr>, options?: { signal?: AbortSignal }): Promise<number>
+  /** Announces a graceful leave and waits (bounded by leaveTimeoutMs) for it to spread. */
+  leave(options?: { signal?: AbortSignal }): Promise<void>
+  /** Replaces this node's metadata and announces it. */
+  setMetadata(bytes: Uint8Array): void
+  /** Spreads a named user event to every member, this node included. */
+  broadcast(name: string, payload?: Uint8Array): Promise<void>
+  /** Lifeguard local health: 0 is healthy. */
+  healthScore(): number
+  /** Counters: see {@link MembershipServiceStats}. */
+  stats(): MembershipServiceStats
+  /**
+   * Test-only fault injection, off by default: drop this fraction of outgoing packets; treat
+   * these peer ids as unreachable (both directions: drop what we send to them and what we
+   * receive from them, and fail requests either way). Each call replaces the previous faults.
+   */
+  setFaults(faults: Faults): void
+}
+
+/**
+ * The service factory, used as `services: { membership: membership({ ... }) }` in
+ * `createLibp2p`. It throws `InvalidConfigError` (from `@murmur/core`) on a bad config.
+ */
+export function membership(init: MembershipInit = {}): (components: MembershipComponents) => MembershipService {
+  return (components) => new MembershipServiceImpl(components, init)
+}
+
+/** Options of {@link createMurmurNode}. */
+export interface CreateMurmurNodeOptions {
+  /** Listen addresses. @default ['/ip4/127.0.0.1/tcp/0'] */
+  listen?: string[]
+  /** Seeds to join once started; the node is stopped and the JoinFailedError rethrown if none answers. */
+  join?: string[]
+  /** The node's identity. @default a fresh Ed25519 key */
+  privateKey?: PrivateKey
+  /** Options of the membership service. */
+  membership?: MembershipInit
+  /** A libp2p private-network swarm key file's bytes (`@libp2p/pnet`): only nodes with it can connect. */
+  psk?: Uint8Array
+  /**
+   * Peer ids admitted to the cluster, enforced by the connection gater (inbound and outbound)
+   * and by the service (unless `membership.allow` is set, which then applies to the service).
+   */
+  allow?: string[]
+}
+
+/**
+ * A started libp2p node (TCP + Noise + Yamux, optional pnet and allow-list gater) running the
+ * membership service at `services.membership`, joined to `options.join` when given.
+ */
+export function createMurmurNode(
+  options: CreateMurmurNodeOptions = {},
+): Promise<Libp2p<{ membership: MembershipService }>> {
+  return createNode(options)
+}
+
+export {
+  InvalidConfigError,
+  JoinFailedError,
+  type Member,
+  type MembershipEvents,
+  type ResolvedConfig,
+  type SwimConfig,
+} from '@murmur/core'
+export { PACKET_PROTOCOL, PROTOCOL_PREFIX, SYNC_PROTOCOL } from './constants.ts'
+export { FrameRejectedError, PeerBlockedError, PeerNotAllowedError, TransportStoppedError } from './errors.ts'

@@ -1,0 +1,254 @@
+import {
+  type Logger,
+  type PeerDiscovery,
+  type PeerDiscoveryEvents,
+  peerDiscoverySymbol,
+  type Startable,
+  serviceCapabilities,
+  TypedEventEmitter,
+} from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
+import {
+  type Member,
+  Membership,
+  type MembershipEvents,
+  type MembershipStats,
+  mathRandom,
+  type ResolvedConfig,
+  resolveConfig,
+  systemClock,
+  type Transport,
+  type TransportHandlers,
+} from '@murmur/core'
+import type {
+  Faults,
+  MembershipComponents,
+  MembershipInit,
+  MembershipService,
+  MembershipServiceStats,
+} from './index.ts'
+import { registerMetrics } from './metrics.ts'
+import { keySigner, PeerIdVerifier } from './signing.ts'
+import { StreamTransport } from './stream-transport.ts'
+
+/** Every engine event, re-dispatched on the service. */
+const FORWARDED = [
+  'member:join',
+  'member:update',
+  'member:suspect',
+  'member:alive',
+  'member:dead',
+  'member:leave',
+  'member:reap',
+  'user-event',
+  'probe',
+] as const satisfies ReadonlyArray<keyof MembershipEvents>
+
+/** Drops that only a message that fails to decode can cause (see deliver()). */
+function decodeFailures(stats: MembershipStats): number {
+  return stats.drops.malformed + stats.drops.version + stats.drops['too-many-fields']
+}
+
+/**
+ * The libp2p service: owns a core Membership (system clock, Math.random, the node's key as
+ * signer, peer-id keys as verifier) and a StreamTransport, re-dispatches the engine's events,
+ * keeps the node's announced addresses current, and feeds libp2p peer discovery.
+ */
+export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> implements MembershipService, Startable {
+  readonly [Symbol.toStringTag] = '@murmur/libp2p'
+  readonly [serviceCapabilities]: string[] = ['@murmur/membership', '@libp2p/peer-discovery']
+  readonly config: ResolvedConfig
+  private readonly core: Membership
+  private readonly transport: StreamTransport
+  private readonly discovery = new TypedEventEmitter<PeerDiscoveryEvents>()
+  private readonly log: Logger
+  private started = false
+  /** The address list last handed to the engine, joined; undefined forces the next refresh. */
+  private announced: string | undefined
+  private readonly onAddressChange = (): void => this.refreshAddresses()
+
+  constructor(
+    private readonly components: MembershipComponents,
+    init: MembershipInit,
+  ) {
+    super()
+    this.log = components.logger.forComponent('murmur:service')
+    this.config = resolveConfig({ ...init.config, profile: init.profile })
+    const self = components.peerId.toString()
+    this.transport = new StreamTransport(components, {
+      protocolPrefix: init.protocolPrefix,
+      maxPacketBytes: this.config.maxPacketBytes,
+      maxSyncBytes: this.config.maxSyncBytes,
+      timeoutMs: this.config.requestTimeoutMs,
+      allow: init.allow === undefined ? undefined : [...init.allow, self],
+    })
+    this.core = new Membership({
+      id: self,
+      config: this.config,
+      metadata: init.metadata,
+      transport: this.engineTransport(),
+      clock: systemClock,
+      random: mathRandom,
+      signer: keySigner(components.privateKey),
+      verifier: new PeerIdVerifier(),
+      log: components.logger.forComponent('murmur:membership'),
+      ackPayload: init.ackPayload,
+    })
+    for (const name of FORWARDED) this.forward(name)
+    for (const name of ['member:join', 'member:update', 'member:alive'] as const) {
+      this.core.addEventListener(name, (e) => this.announcePeer(e.detail))
+    }
+    for (const name of ['member:leave', 'member:reap'] as const) {
+      this.core.addEventListener(name, (e) => this.transport.forget(e.detail.id))
+    }
+    registerMetrics(components.metrics, this)
+  }
+
+  /** libp2p attaches its discovery listener here: live members reach the peer store. */
+  get [peerDiscoverySymbol](): PeerDiscovery {
+    return this.discovery
+  }
+
+  /** Registers the protocols and starts the engine. Idempotent. */
+  async start(): Promise<void> {
+    if (this.started) return
+    this.started = true
+    await this.transport.start()
+    await this.core.start()
+    const { events } = this.components
+    events.addEventListener('transport:listening', this.onAddressChange)
+    events.addEventListener('transport:close', this.onAddressChange)
+    events.addEventListener('self:peer:update', this.onAddressChange)
+    this.refreshAddresses()
+  }
+
+  /** The transports listen by now (or soon: 'transport:listening' covers the rest). */
+  afterStart(): void {
+    this.refreshAddresses()
+  }
+
+  /** Stops the engine without leaving (use leave() first) and closes the streams. Idempotent. */
+  async stop(): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    const { events } = this.components
+    events.removeEventListener('transport:listening', this.onAddressChange)
+    events.removeEventListener('transport:close', this.onAddressChange)
+    events.removeEventListener('self:peer:update', this.onAddressChange)
+    this.core.stop()
+    await this.transport.stop()
+    this.announced = undefined
+  }
+
+  members(): Member[] {
+    return this.core.members()
+  }
+
+  self(): Member {
+    return this.core.self()
+  }
+
+  member(id: string): Member | undefined {
+    return this.core.member(id)
+  }
+
+  join(addrs: Array<string | Multiaddr>, options: { signal?: AbortSignal } = {}): Promise<number> {
+    return this.core.join(
+      addrs.map((a) => a.toString()),
+      options,
+    )
+  }
+
+  leave(options: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.core.leave(options)
+  }
+
+  setMetadata(bytes: Uint8Array): void {
+    this.core.setMetadata(bytes)
+  }
+
+  broadcast(name: string, payload?: Uint8Array): Promise<void> {
+    return this.core.broadcast(name, payload)
+  }
+
+  healthScore(): number {
+    return this.core.healthScore()
+  }
+
+  stats(): MembershipServiceStats {
+    const stats = this.core.stats()
+    const transport = this.transport.stats()
+    // frames refused before the engine saw them are drops too, under the engine's reasons
+    stats.drops['too-large'] += transport.frameErrors['too-large']
+    stats.drops.malformed += transport.frameErrors.truncated + transport.frameErrors.malformed
+    return { ...stats, transport }
+  }
+
+  setFaults(faults: Faults): void {
+    this.transport.setFaults(faults)
+  }
+
+  private forward<K extends (typeof FORWARDED)[number]>(name: K): void {
+    this.core.addEventListener(name, (e) => {
+      this.safeDispatchEvent(name, { detail: e.detail })
+    })
+  }
+
+  /**
+   * The engine's view of the transport. Packets go through deliver(), which tells the transport
+   * when the bytes did not decode so that it resets the stream that carried them.
+   */
+  private engineTransport(): Transport {
+    const transport = (): StreamTransport => this.transport
+    return {
+      send: (to, bytes) => transport().send(to, bytes),
+      request: (to, bytes, options) => transport().request(to, bytes, options),
+      listen: (handlers) =>
+        transport().listen({
+          onPacket: (from, bytes) => this.deliver(handlers, from, bytes),
+          onRequest: (from, bytes) => handlers.onRequest(from, bytes),
+        }),
+    }
+  }
+
+  /** Hands a packet to the engine; false when it failed to decode (the engine counted why). */
+  private deliver(handlers: TransportHandlers, from: string, bytes: Uint8Array): boolean {
+    const before = decodeFailures(this.core.stats())
+    handlers.onPacket(from, bytes)
+    return decodeFailures(this.core.stats()) === before
+  }
+
+  /** Announces the node's current multiaddrs through the engine (a new signed alive claim) when they changed. */
+  private refreshAddresses(): void {
+    if (!this.started || !this.core.isStarted) return
+    const addrs = this.components.addressManager
+      .getAddresses()
+      .map((ma) => ma.toString())
+      .slice(0, this.config.maxAddrsPerMember)
+    const key = addrs.join(' ')
+    if (key === this.announced) return
+    this.announced = key
+    this.log('announcing addresses %s', key)
+    this.core.setAddresses(addrs)
+  }
+
+  /** A live member becomes a libp2p discovery result: {id, multiaddrs} for the peer store. */
+  private announcePeer(m: Member): void {
+    if (m.state !== 'alive' || this.discovery.listenerCount('peer') === 0) return
+    try {
+      const id = peerIdFromString(m.id)
+      const multiaddrs: Multiaddr[] = []
+      for (const a of m.addrs) {
+        try {
+          multiaddrs.push(multiaddr(a))
+        } catch {
+          // an address this node cannot parse is of no use to the peer store
+        }
+      }
+      this.discovery.safeDispatchEvent('peer', { detail: { id, multiaddrs } })
+    } catch (err) {
+      this.log.error('cannot announce member %s to peer discovery - %e', m.id, err)
+    }
+  }
+}

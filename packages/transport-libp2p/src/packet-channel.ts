@@ -1,0 +1,140 @@
+import type { Logger, Stream } from '@libp2p/interface'
+import type { Peer } from '@murmur/core'
+import { encode } from 'it-length-prefixed'
+import { SEND_BUFFER_BYTES, SEND_BUFFER_FRAMES } from './constants.ts'
+import { TransportStoppedError } from './errors.ts'
+import type { TransportStats } from './index.ts'
+
+/** What a channel needs from its transport. */
+export interface ChannelHost {
+  readonly counters: TransportStats
+  readonly log: Logger
+  /** Bound on opening a stream and on waiting for a full write buffer to drain. */
+  readonly timeoutMs: number
+  /** Opens a packet-protocol stream to the peer (dialing it when there is no connection). */
+  open(peer: Peer, signal: AbortSignal): Promise<Stream>
+  /** The channel failed with nothing queued and no stream: the host may forget it. */
+  idle(channel: PacketChannel): void
+}
+
+/**
+ * The outbound half of the packet protocol for one peer: a bounded buffer of frames and one
+ * long-lived stream, opened on the first send. Writes are length-prefixed frames. Nothing here
+ * throws or blocks the caller: push() enqueues and returns; the flush runs on its own. A stream
+ * that fails (dial error, reset, a drain that never comes) is dropped with what was queued, and
+ * the next push opens a new one.
+ */
+export class PacketChannel {
+  readonly id: string
+  private peer: Peer
+  private readonly frames: Uint8Array[] = []
+  private bytes = 0
+  private stream: Stream | undefined
+  private flushing = false
+  private closed = false
+
+  constructor(
+    peer: Peer,
+    private readonly host: ChannelHost,
+  ) {
+    this.id = peer.id
+    this.peer = peer
+  }
+
+  get queued(): number {
+    return this.frames.length
+  }
+
+  get connected(): boolean {
+    return this.stream !== undefined
+  }
+
+  /** True while frames are being written (or the stream opened). */
+  get busy(): boolean {
+    return this.flushing
+  }
+
+  /** Queues one packet; `peer` refreshes the addresses used for the next dial. */
+  push(peer: Peer, frame: Uint8Array): void {
+    const { counters } = this.host
+    if (this.closed) {
+      counters.sendDrops.stopped++
+      return
+    }
+    this.peer = peer
+    while (
+      this.frames.length > 0 &&
+      (this.frames.length >= SEND_BUFFER_FRAMES || this.bytes + frame.byteLength > SEND_BUFFER_BYTES)
+    ) {
+      this.bytes -= this.frames.shift()!.byteLength
+      counters.sendDrops['queue-full']++
+    }
+    this.frames.push(frame)
+    this.bytes += frame.byteLength
+    if (!this.flushing) void this.flush()
+  }
+
+  /** Drops what is queued and closes the stream (gracefully, bounded; reset on failure). */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.host.counters.sendDrops.stopped += this.frames.length
+    this.frames.length = 0
+    this.bytes = 0
+    const stream = this.stream
+    this.stream = undefined
+    stream?.close({ signal: AbortSignal.timeout(this.host.timeoutMs) }).catch((err: Error) => stream.abort(err))
+  }
+
+  private async flush(): Promise<void> {
+    const { counters } = this.host
+    this.flushing = true
+    let inFlight = 0
+    try {
+      while (!this.closed && this.frames.length > 0) {
+        const stream = this.stream ?? (await this.connect())
+        const frame = this.frames.shift()
+        if (frame === undefined || this.closed) break
+        this.bytes -= frame.byteLength
+        inFlight = 1
+        const ready = stream.send(encode.single(frame))
+        counters.packetsSent++
+        if (!ready) await stream.onDrain({ signal: AbortSignal.timeout(this.host.timeoutMs) })
+        inFlight = 0
+      }
+    } catch (err) {
+      counters.sendDrops['stream-failed'] += inFlight + this.frames.length
+      this.frames.length = 0
+      this.bytes = 0
+      this.host.log('packet stream to %s failed - %e', this.id, err)
+      this.reset(err as Error)
+      if (!this.closed) this.host.idle(this)
+    } finally {
+      this.flushing = false
+    }
+  }
+
+  private async connect(): Promise<Stream> {
+    const stream = await this.host.open(this.peer, AbortSignal.timeout(this.host.timeoutMs))
+    if (this.closed) {
+      const err = new TransportStoppedError()
+      stream.abort(err)
+      throw err
+    }
+    stream.addEventListener(
+      'close',
+      () => {
+        if (this.stream === stream) this.stream = undefined
+      },
+      { once: true },
+    )
+    this.stream = stream
+    return stream
+  }
+
+  private reset(err: Error): void {
+    const stream = this.stream
+    this.stream = undefined
+    stream?.abort(err)
+  }
+}

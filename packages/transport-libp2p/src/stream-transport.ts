@@ -1,0 +1,322 @@
+import type { ComponentLogger, Connection, Logger, Startable, Stream } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { lpStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import { InvalidArgumentError, MessageTooLargeError, type Peer, type Transport } from '@murmur/core'
+import { decode } from 'it-length-prefixed'
+import {
+  MAX_INBOUND_PACKET_STREAMS,
+  MAX_INBOUND_SYNC_STREAMS,
+  MAX_OUTBOUND_PACKET_STREAMS,
+  MAX_OUTBOUND_SYNC_STREAMS,
+  PROTOCOL_PREFIX,
+  protocolsFor,
+} from './constants.ts'
+import { FrameRejectedError, PeerBlockedError, PeerNotAllowedError, TransportStoppedError } from './errors.ts'
+import type { Faults, MembershipComponents, TransportStats } from './index.ts'
+import { type ChannelHost, PacketChannel } from './packet-channel.ts'
+import { dialAddrs, frameError, isContentError, raceSignal, seedPeerId } from './stream-utils.ts'
+
+export type StreamTransportComponents = Pick<MembershipComponents, 'registrar' | 'connectionManager'> & {
+  logger: ComponentLogger
+}
+
+export interface StreamTransportInit {
+  /** @default '/murmur' */
+  protocolPrefix?: string
+  /** Largest packet frame, both ways (the engine's maxPacketBytes). */
+  maxPacketBytes: number
+  /** Largest push-pull frame, both ways (the engine's maxSyncBytes). */
+  maxSyncBytes: number
+  /** Bound on a dial, a stream open, a drain and one request/response (the engine's requestTimeoutMs). */
+  timeoutMs: number
+  /** Peer ids admitted; undefined admits everyone. */
+  allow?: Iterable<string>
+}
+
+/**
+ * What the transport hands frames to: core's TransportHandlers, where `onPacket` may return
+ * `false` to say the bytes were garbage, and the stream that carried them is then reset.
+ */
+export interface FrameHandlers {
+  onPacket(from: string, bytes: Uint8Array): unknown
+  onRequest(from: string, bytes: Uint8Array): Promise<Uint8Array>
+}
+
+type Status = { state: 'stopped' } | { state: 'started'; shutdown: AbortController }
+
+function newCounters(): TransportStats {
+  return {
+    packetsSent: 0,
+    packetsReceived: 0,
+    requestsSent: 0,
+    requestsReceived: 0,
+    requestsServed: 0,
+    requestsFailed: 0,
+    frameErrors: { 'too-large': 0, truncated: 0, malformed: 0, rejected: 0 },
+    sendDrops: { 'queue-full': 0, 'too-large': 0, 'stream-failed': 0, 'not-allowed': 0, fault: 0, stopped: 0 },
+    refusedStreams: 0,
+    faultDropsIn: 0,
+    openStreams: 0,
+    queuedFrames: 0,
+  }
+}
+
+/**
+ * core's Transport over libp2p streams. Packets: length-prefixed frames on one long-lived
+ * outbound stream per peer (see PacketChannel); push-pull: one frame each way on a fresh stream.
+ * The sender of everything inbound is the connection's authenticated remote peer.
+ */
+export class StreamTransport implements Transport, Startable {
+  readonly packetProtocol: string
+  readonly syncProtocol: string
+  readonly counters: TransportStats = newCounters()
+  readonly log: Logger
+  readonly timeoutMs: number
+  private readonly maxPacketBytes: number
+  private readonly maxSyncBytes: number
+  private readonly allow: Set<string> | undefined
+  private readonly channels = new Map<string, PacketChannel>()
+  private readonly host: ChannelHost
+  private handlers: FrameHandlers | undefined
+  private dropRate = 0
+  private blocked = new Set<string>()
+  private status: Status = { state: 'stopped' }
+
+  constructor(
+    private readonly components: StreamTransportComponents,
+    init: StreamTransportInit,
+  ) {
+    const protocols = protocolsFor(init.protocolPrefix ?? PROTOCOL_PREFIX)
+    this.packetProtocol = protocols.packet
+    this.syncProtocol = protocols.sync
+    this.maxPacketBytes = init.maxPacketBytes
+    this.maxSyncBytes = init.maxSyncBytes
+    this.timeoutMs = init.timeoutMs
+    this.allow = init.allow === undefined ? undefined : new Set(init.allow)
+    this.log = components.logger.forComponent('murmur:transport')
+    this.host = {
+      counters: this.counters,
+      log: this.log,
+      timeoutMs: this.timeoutMs,
+      open: (peer, signal) => this.openPacketStream(peer, signal),
+      idle: (channel) => {
+        if (this.channels.get(channel.id) === channel && channel.queued === 0) this.channels.delete(channel.id)
+      },
+    }
+  }
+
+  /** Registers both protocol handlers. Idempotent. */
+  async start(): Promise<void> {
+    if (this.status.state === 'started') return
+    const { registrar } = this.components
+    await registrar.handle(this.packetProtocol, (s, c) => this.onPacketStream(s, c), {
+      maxInboundStreams: MAX_INBOUND_PACKET_STREAMS,
+      maxOutboundStreams: MAX_OUTBOUND_PACKET_STREAMS,
+    })
+    await registrar.handle(this.syncProtocol, (s, c) => this.onSyncStream(s, c), {
+      maxInboundStreams: MAX_INBOUND_SYNC_STREAMS,
+      maxOutboundStreams: MAX_OUTBOUND_SYNC_STREAMS,
+    })
+    this.status = { state: 'started', shutdown: new AbortController() }
+  }
+
+  /** Unregisters the handlers, closes every packet stream, aborts requests in flight. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.status.state === 'stopped') return
+    this.status.shutdown.abort(new TransportStoppedError())
+    this.status = { state: 'stopped' }
+    for (const channel of this.channels.values()) channel.close()
+    this.channels.clear()
+    await this.components.registrar.unhandle(this.packetProtocol)
+    await this.components.registrar.unhandle(this.syncProtocol)
+  }
+
+  listen(handlers: FrameHandlers): void {
+    this.handlers = handlers
+  }
+
+  /** Best effort: queues the packet for the peer's stream and returns at once. Never throws. */
+  send(to: Peer, bytes: Uint8Array): void {
+    const drops = this.counters.sendDrops
+    if (this.status.state !== 'started') drops.stopped++
+    else if (bytes.byteLength > this.maxPacketBytes) drops['too-large']++
+    else if (!this.allowed(to.id)) drops['not-allowed']++
+    else if (this.blocked.has(to.id) || (this.dropRate > 0 && Math.random() < this.dropRate)) drops.fault++
+    else {
+      let channel = this.channels.get(to.id)
+      if (channel === undefined) {
+        channel = new PacketChannel(to, this.host)
+        this.channels.set(to.id, channel)
+      }
+      channel.push(to, bytes)
+    }
+  }
+
+  /** One push-pull exchange with a member, or with a seed multiaddr (with or without /p2p/). */
+  async request(to: Peer | string, bytes: Uint8Array, options: { signal: AbortSignal }): Promise<Uint8Array> {
+    this.counters.requestsSent++
+    try {
+      if (this.status.state !== 'started') throw new TransportStoppedError()
+      if (bytes.byteLength > this.maxSyncBytes) {
+        throw new MessageTooLargeError(`request of ${bytes.byteLength} bytes exceeds maxSyncBytes ${this.maxSyncBytes}`)
+      }
+      const signal = AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs), this.status.shutdown.signal])
+      const target = typeof to === 'string' ? seedPeerId(to) : to.id
+      if (target !== undefined) this.checkReachable(target)
+      const connection = await this.connect(to, signal)
+      this.checkReachable(connection.remotePeer.toString())
+      const stream = await connection.newStream(this.syncProtocol, {
+        signal,
+        maxOutboundStreams: MAX_OUTBOUND_SYNC_STREAMS,
+      })
+      return await this.exchange(stream, bytes, signal)
+    } catch (err) {
+      this.counters.requestsFailed++
+      throw err
+    }
+  }
+
+  /** Test-only fault injection: see MembershipService.setFaults. */
+  setFaults(faults: Faults): void {
+    const dropRate = faults.dropRate ?? 0
+    if (!(dropRate >= 0 && dropRate <= 1)) throw new InvalidArgumentError(`dropRate must be in [0, 1], got ${dropRate}`)
+    this.dropRate = dropRate
+    this.blocked = new Set(faults.blocked ?? [])
+  }
+
+  /** Closes the packet stream to a member that is gone (left or reaped). */
+  forget(id: string): void {
+    this.channels.get(id)?.close()
+    this.channels.delete(id)
+  }
+
+  stats(): TransportStats {
+    let openStreams = 0
+    let queuedFrames = 0
+    for (const channel of this.channels.values()) {
+      if (channel.connected) openStreams++
+      queuedFrames += channel.queued
+    }
+    const c = this.counters
+    return { ...c, frameErrors: { ...c.frameErrors }, sendDrops: { ...c.sendDrops }, openStreams, queuedFrames }
+  }
+
+  /** True while some channel has frames queued or is writing (for tests that wait for quiet). */
+  get busy(): boolean {
+    for (const channel of this.channels.values()) if (channel.busy || channel.queued > 0) return true
+    return false
+  }
+
+  private allowed(id: string): boolean {
+    return this.allow === undefined || this.allow.has(id)
+  }
+
+  private checkReachable(id: string): void {
+    if (!this.allowed(id)) throw new PeerNotAllowedError(`${id} is not on the allow-list`)
+    if (this.blocked.has(id)) throw new PeerBlockedError(`${id} is blocked by fault injection`)
+  }
+
+  /** An open connection to the member, else a dial of its announced addresses (with /p2p/). */
+  private async connect(to: Peer | string, signal: AbortSignal): Promise<Connection> {
+    const { connectionManager } = this.components
+    if (typeof to === 'string') return connectionManager.openConnection(multiaddr(to), { signal })
+    const peerId = peerIdFromString(to.id)
+    const open = connectionManager.getConnections(peerId).find((c) => c.status === 'open' && c.limits === undefined)
+    if (open !== undefined) return open
+    const addrs = dialAddrs(to)
+    return connectionManager.openConnection(addrs.length > 0 ? addrs : peerId, { signal })
+  }
+
+  private async openPacketStream(peer: Peer, signal: AbortSignal): Promise<Stream> {
+    const connection = await this.connect(peer, signal)
+    return connection.newStream(this.packetProtocol, { signal, maxOutboundStreams: MAX_OUTBOUND_PACKET_STREAMS })
+  }
+
+  private async exchange(stream: Stream, bytes: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
+    const lp = lpStream(stream, { maxDataLength: this.maxSyncBytes, maxBufferSize: this.maxSyncBytes + 16 })
+    try {
+      await lp.write(bytes, { signal })
+      await stream.close({ signal }) // half-close: the request is complete, the response follows
+      const response = await lp.read({ signal })
+      return response.subarray()
+    } catch (err) {
+      const reason = frameError(err)
+      if (reason !== undefined) this.counters.frameErrors[reason]++
+      stream.abort(err as Error)
+      throw err
+    }
+  }
+
+  /** Admission of an inbound stream; refused streams are reset and counted. */
+  private admit(from: string, stream: Stream): boolean {
+    if (this.status.state !== 'started' || this.handlers === undefined) {
+      stream.abort(new TransportStoppedError())
+      return false
+    }
+    if (!this.allowed(from)) {
+      this.counters.refusedStreams++
+      this.log('refused a %s stream from %s: not on the allow-list', stream.protocol, from)
+      stream.abort(new PeerNotAllowedError(`${from} is not on the allow-list`))
+      return false
+    }
+    return true
+  }
+
+  private async onPacketStream(stream: Stream, connection: Connection): Promise<void> {
+    const from = connection.remotePeer.toString()
+    if (!this.admit(from, stream)) return
+    try {
+      for await (const frame of decode(stream, { maxDataLength: this.maxPacketBytes })) {
+        if (this.blocked.has(from)) {
+          this.counters.faultDropsIn++
+          continue
+        }
+        this.counters.packetsReceived++
+        if (this.handlers?.onPacket(from, frame.subarray()) === false) {
+          this.counters.frameErrors.rejected++
+          throw new FrameRejectedError(`a packet from ${from} did not decode`)
+        }
+      }
+      await stream.close({ signal: AbortSignal.timeout(this.timeoutMs) })
+    } catch (err) {
+      this.countInbound(from, stream, err)
+    }
+  }
+
+  private async onSyncStream(stream: Stream, connection: Connection): Promise<void> {
+    const from = connection.remotePeer.toString()
+    if (!this.admit(from, stream) || this.status.state !== 'started') return
+    const handlers = this.handlers!
+    const signal = AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.status.shutdown.signal])
+    const lp = lpStream(stream, { maxDataLength: this.maxSyncBytes, maxBufferSize: this.maxSyncBytes + 16 })
+    try {
+      if (this.blocked.has(from)) {
+        this.counters.faultDropsIn++
+        throw new PeerBlockedError(`${from} is blocked by fault injection`)
+      }
+      const request = await lp.read({ signal })
+      this.counters.requestsReceived++
+      const response = await raceSignal(handlers.onRequest(from, request.subarray()), signal).catch((err: unknown) => {
+        if (isContentError(err)) this.counters.frameErrors.rejected++
+        throw err
+      })
+      await lp.write(response, { signal })
+      await stream.close({ signal })
+      this.counters.requestsServed++
+    } catch (err) {
+      this.countInbound(from, stream, err)
+    }
+  }
+
+  private countInbound(from: string, stream: Stream, err: unknown): void {
+    const reason = frameError(err)
+    if (reason !== undefined) {
+      this.counters.frameErrors[reason]++
+      this.log('reset a %s stream from %s: %s frame - %e', stream.protocol, from, reason, err)
+    } else {
+      this.log.trace('%s stream from %s ended - %e', stream.protocol, from, err)
+    }
+    stream.abort(err as Error)
+  }
+}
