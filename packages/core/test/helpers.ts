@@ -44,6 +44,8 @@ export function packet(fields: Partial<Packet> = {}): Uint8Array {
 
 export interface SentPacket {
   to: string
+  /** When it was sent (the `now` given to recordingTransport). */
+  at: number
   bytes: Uint8Array
   packet: Packet
 }
@@ -52,7 +54,10 @@ export interface SentPacket {
  * A transport that records every packet sent, optionally forwarding to a real one. Without
  * `inner`, every packet is lost and every request is refused.
  */
-export function recordingTransport(inner?: Transport): {
+export function recordingTransport(
+  inner?: Transport,
+  now: () => number = () => 0,
+): {
   transport: Transport
   sent: SentPacket[]
   handlers: () => TransportHandlers | undefined
@@ -69,7 +74,7 @@ export function recordingTransport(inner?: Transport): {
         inner?.listen(h)
       },
       send: (to, bytes) => {
-        sent.push({ to: to.id, bytes, packet: decodePacket(bytes, limits) })
+        sent.push({ to: to.id, at: now(), bytes, packet: decodePacket(bytes, limits) })
         return inner?.send(to, bytes)
       },
       request: (to, bytes, options) =>
@@ -87,7 +92,7 @@ export async function lone(
   init: Partial<MembershipInit> = {},
 ): Promise<{ m: Membership; clock: ManualClock; sent: SentPacket[] }> {
   const clock = new ManualClock()
-  const rec = recordingTransport()
+  const rec = recordingTransport(undefined, () => clock.now())
   const m = new Membership({
     id,
     addrs: [id],
