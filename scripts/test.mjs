@@ -47,6 +47,7 @@ const files =
     : [
         ...['core', 'transport-libp2p', 'cli'].flatMap((p) => specs(join(root, 'packages', p, 'dist', 'test'))),
         ...specs(join(root, 'test', 'dist')),
+        ...specs(join(root, 'bench', 'dist', 'test')),
       ]
 
 const mocha = new Mocha({ timeout: 60_000, color: process.stdout.isTTY === true, grep })

@@ -1,0 +1,422 @@
+/**
+ * The report's charts as plain ECharts options: data only, no functions, so one option object
+ * is rendered the same way in the browser (report.html) and server-side to SVG (the README).
+ */
+import type { EChartsOption, SeriesOption } from 'echarts'
+import { cdf, fitLog2, groupBy, log2Curve, mean, round } from './stats.ts'
+import { type Headline, perMemberHour, references } from './summary.ts'
+import type { ClusterResult, Results, SimResult } from './types.ts'
+
+export interface Chart {
+  /** Stable id: the element id in report.html and the SVG file name. */
+  id: string
+  /** Rendered to docs/bench/<id>.svg for the README. */
+  headline: boolean
+  option: EChartsOption
+}
+
+export const WIDTH = 960
+export const HEIGHT = 520
+
+const BLUE = '#2b6cb0'
+const RED = '#c53030'
+const GREEN = '#2f855a'
+const ORANGE = '#c05621'
+const GREY = '#4a5568'
+
+/** Splits a subtitle into lines of at most `width` characters (ECharts does not wrap subtext). */
+export function wrap(text: string, width = 130): string {
+  const lines: string[] = []
+  for (const para of text.split('\n')) {
+    let line = ''
+    for (const word of para.split(' ')) {
+      if (line !== '' && line.length + 1 + word.length > width) {
+        lines.push(line)
+        line = word
+      } else line = line === '' ? word : `${line} ${word}`
+    }
+    lines.push(line)
+  }
+  return lines.join('\n')
+}
+
+/** The frame every chart shares: title and subtitle on top, legend at the bottom, white background. */
+function frame(title: string, subtitle: string, rest: EChartsOption): EChartsOption {
+  const sub = wrap(subtitle)
+  const lines = sub.split('\n').length
+  return {
+    backgroundColor: '#ffffff',
+    animation: false,
+    textStyle: { fontFamily: 'Helvetica, Arial, sans-serif' },
+    title: {
+      text: title,
+      subtext: sub,
+      left: 16,
+      top: 10,
+      textStyle: { fontSize: 17, color: '#1a202c' },
+      subtextStyle: { fontSize: 12, color: GREY, lineHeight: 16 },
+    },
+    legend: { bottom: 8 },
+    tooltip: { trigger: 'axis' },
+    grid: { left: 80, right: 80, top: 86 + 16 * lines, bottom: 80 },
+    ...rest,
+  }
+}
+
+const sec = (ms: number | null) => (ms === null ? null : round(ms / 1000, 3))
+const nonNull = <T>(x: T | null | undefined): x is T => x !== null && x !== undefined
+
+/** Crash detection time: CDF of first and full detection over the seeded crash runs, with SWIM's reference. */
+export function detectionChart(results: Results, h: Headline): Chart {
+  const runs = results.sim.filter((r) => r.scenario === 'crash')
+  const first = runs.map((r) => sec(r.firstDetectionMs)).filter(nonNull)
+  const full = runs.map((r) => sec(r.fullDetectionMs)).filter(nonNull)
+  const nodes = runs[0]?.nodes ?? results.plan.crash.nodes
+  const ref = references(runs[0]?.profile ?? 'lan', nodes)
+  const T = ref.probeIntervalMs / 1000
+  const subtitle =
+    `Simulator, N = ${nodes}, ${runs.length} seeded runs, one member crashed per run; ${h.detection.undetected} ` +
+    `run(s) without detection left out. Dashed references (SWIM): a crashed member is first probed and suspected ` +
+    `after e/(e−1)·T = ${round(ref.firstSuspicionMs / 1000, 2)} s on average for probe period T = ${T} s; it is declared ` +
+    `dead after the suspicion timeout on top, ${ref.suspicionMult}·log10(N)·T = ${round(ref.suspicionTimeoutMs / 1000, 2)} s ` +
+    `(Lifeguard's minimum, reached once ${ref.suspicionMult - 2} members confirm), so expected first detection = ` +
+    `${round(ref.firstDeadMs / 1000, 2)} s.`
+  const line = (name: string, data: Array<[number, number]>, color: string): SeriesOption => ({
+    type: 'line',
+    name,
+    step: 'end',
+    showSymbol: false,
+    lineStyle: { width: 2.5, color },
+    itemStyle: { color },
+    data,
+  })
+  const series: SeriesOption[] = [
+    {
+      ...line('first member declares it dead', cdf(first), BLUE),
+      markLine: {
+        symbol: 'none',
+        silent: true,
+        lineStyle: { type: 'dashed', color: GREY },
+        label: { position: 'insideEndTop', color: GREY, fontSize: 11, formatter: '{b}' },
+        data: [
+          { xAxis: round(ref.firstSuspicionMs / 1000, 3), name: 'e/(e−1)·T: expected first suspicion' },
+          { xAxis: round(ref.firstDeadMs / 1000, 3), name: 'e/(e−1)·T + suspicion timeout' },
+        ],
+      },
+    } as SeriesOption,
+    line('every member knows it is dead', cdf(full), RED),
+  ]
+  return {
+    id: 'detection',
+    headline: true,
+    option: frame('Crash detection time', subtitle, {
+      xAxis: { type: 'value', name: 'seconds after the crash', nameLocation: 'middle', nameGap: 30, min: 0 },
+      yAxis: { type: 'value', name: 'fraction of crashes detected', min: 0, max: 1 },
+      series,
+    }),
+  }
+}
+
+/** Steady-state runs without loss, one per size, Lifeguard on. */
+function steadyRuns(results: Results): SimResult[] {
+  return results.sim
+    .filter((r) => r.scenario === 'steady' && r.loss === 0 && r.lifeguard && results.plan.scale.sizes.includes(r.nodes))
+    .sort((a, b) => a.nodes - b.nodes)
+}
+
+/** Messages and bytes per member per second against N (log x): flat is the goal. */
+export function loadChart(results: Results): Chart {
+  const runs = groupBy(steadyRuns(results), (r) => r.nodes)
+  const points = (f: (r: SimResult) => number): Array<[number, number]> =>
+    [...runs].map(([n, rs]) => [n, round(mean(rs.map(f)), 2)])
+  const subtitle =
+    `Simulator, steady state without loss, ${results.plan.scale.seconds} s of virtual time per size, LAN profile. ` +
+    `Everything a member sends (probes, acks, indirect probes, gossip, push-pull) divided by members and seconds. ` +
+    `SWIM's promise is a constant cost per member whatever the cluster size: flat lines.`
+  return {
+    id: 'load',
+    headline: true,
+    option: frame('Cost per member as the cluster grows', subtitle, {
+      xAxis: { type: 'log', logBase: 10, name: 'cluster size N (log scale)', nameLocation: 'middle', nameGap: 30 },
+      yAxis: [
+        { type: 'value', name: 'messages / member / s', min: 0, axisLine: { show: true, lineStyle: { color: BLUE } } },
+        { type: 'value', name: 'bytes / member / s', min: 0, axisLine: { show: true, lineStyle: { color: ORANGE } } },
+      ],
+      series: [
+        {
+          type: 'line',
+          name: 'messages sent per member per second',
+          yAxisIndex: 0,
+          data: points((r) => r.messagesPerMemberPerSecond),
+          lineStyle: { color: BLUE, width: 2.5 },
+          itemStyle: { color: BLUE },
+        },
+        {
+          type: 'line',
+          name: 'bytes sent per member per second',
+          yAxisIndex: 1,
+          data: points((r) => r.bytesPerMemberPerSecond),
+          lineStyle: { color: ORANGE, width: 2.5 },
+          itemStyle: { color: ORANGE },
+        },
+      ],
+    }),
+  }
+}
+
+/** Dissemination time of one update against N, with c·log2(N) fitted to the p50 and p99 points. */
+export function disseminationChart(results: Results): Chart {
+  const runs = groupBy(
+    results.sim.filter((r) => r.scenario === 'update').sort((a, b) => a.nodes - b.nodes),
+    (r) => r.nodes,
+  )
+  const pts = (f: (r: SimResult) => number | null): Array<[number, number]> =>
+    [...runs]
+      .map(([n, rs]) => [n, rs.map(f).filter(nonNull)] as const)
+      .filter(([, ys]) => ys.length > 0)
+      .map(([n, ys]) => [n, round(mean(ys), 1)])
+  const p50 = pts((r) => r.disseminationP50Ms)
+  const p99 = pts((r) => r.disseminationP99Ms)
+  const c50 = fitLog2(p50)
+  const c99 = fitLog2(p99)
+  const sizes = [...runs.keys()]
+  const lo = Math.min(...sizes)
+  const hi = Math.max(...sizes)
+  const subtitle =
+    `Simulator, one member changes its metadata and the update spreads by piggybacking and gossip; time until ` +
+    `50% and 99% of members have it, mean of ${results.plan.scale.updateSeeds} seeds per size. Dashed: least-squares ` +
+    `fits of c·log2(N) (infection-style dissemination takes O(log N) rounds): p50 ≈ ${round(c50, 1)}·log2(N) ms, ` +
+    `p99 ≈ ${round(c99, 1)}·log2(N) ms.`
+  const solid = (name: string, data: Array<[number, number]>, color: string): SeriesOption => ({
+    type: 'line',
+    name,
+    data,
+    lineStyle: { color, width: 2.5 },
+    itemStyle: { color },
+    symbolSize: 8,
+  })
+  const fit = (name: string, c: number, color: string): SeriesOption => ({
+    type: 'line',
+    name,
+    data: Number.isFinite(c) ? log2Curve(c, lo, hi) : [],
+    showSymbol: false,
+    lineStyle: { color, width: 1.5, type: 'dashed' },
+    itemStyle: { color },
+  })
+  return {
+    id: 'dissemination',
+    headline: true,
+    option: frame('Dissemination time of an update', subtitle, {
+      xAxis: { type: 'log', logBase: 10, name: 'cluster size N (log scale)', nameLocation: 'middle', nameGap: 30 },
+      yAxis: { type: 'value', name: 'ms until reached', min: 0 },
+      series: [
+        solid('50% of members', p50, BLUE),
+        solid('99% of members', p99, RED),
+        fit(`fit ${round(c50, 1)}·log2(N)`, c50, BLUE),
+        fit(`fit ${round(c99, 1)}·log2(N)`, c99, RED),
+      ],
+    }),
+  }
+}
+
+/** False suspicions or deaths per member-hour against loss, Lifeguard on and off. */
+function falseChart(results: Results, what: 'falseSuspicions' | 'falseDeaths'): Chart {
+  const { loss } = results.plan
+  const runs = results.sim.filter(
+    (r) => r.scenario === 'steady' && r.nodes === loss.nodes && loss.losses.includes(r.loss),
+  )
+  const rate = (lifeguard: boolean): Array<[number, number]> =>
+    loss.losses
+      .map((p) => runs.filter((r) => r.loss === p && r.lifeguard === lifeguard))
+      .filter((rs) => rs.length > 0)
+      .map((rs) => [round(rs[0].loss * 100, 1), round(perMemberHour(rs, what), 3)])
+  const noun = what === 'falseSuspicions' ? 'suspicions' : 'deaths'
+  const subtitle =
+    `Simulator, N = ${loss.nodes}, every member alive, each packet lost at random with the given probability; ` +
+    `${loss.seconds} s of virtual time × ${loss.seeds} seed(s) per point. A false ${noun === 'suspicions' ? 'suspicion' : 'death'} ` +
+    `is a member marking a live member ${noun === 'suspicions' ? 'suspect' : 'dead'}. Lifeguard off = plain SWIM: no local ` +
+    `health scaling, no nacks, fixed suspicion timeout.`
+  const series = (name: string, lifeguard: boolean, color: string): SeriesOption => ({
+    type: 'line',
+    name,
+    data: rate(lifeguard),
+    lineStyle: { color, width: 2.5, type: lifeguard ? 'solid' : 'dashed' },
+    itemStyle: { color },
+    symbolSize: 8,
+  })
+  return {
+    id: what === 'falseSuspicions' ? 'false-suspicions' : 'false-deaths',
+    headline: what === 'falseSuspicions',
+    option: frame(`False ${noun} under message loss`, subtitle, {
+      xAxis: { type: 'value', name: 'packet loss (%)', nameLocation: 'middle', nameGap: 30, min: 0, max: 30 },
+      yAxis: { type: 'value', name: `false ${noun} / member / hour`, min: 0 },
+      series: [series('Lifeguard on', true, BLUE), series('Lifeguard off (plain SWIM)', false, RED)],
+    }),
+  }
+}
+
+function clusterFrame(results: Results, title: string, subtitle: string, rest: EChartsOption): EChartsOption {
+  const sizes = results.cluster.map((c) => `N = ${c.nodes}`)
+  return frame(title, subtitle, {
+    xAxis: { type: 'category', data: sizes, name: 'real agents', nameLocation: 'middle', nameGap: 30 },
+    ...rest,
+  })
+}
+
+function bar(name: string, data: Array<number | null>, color: string, extra: Partial<SeriesOption> = {}): SeriesOption {
+  return {
+    type: 'bar',
+    name,
+    data,
+    itemStyle: { color },
+    label: { show: true, position: 'top', fontSize: 11 },
+    ...extra,
+  } as SeriesOption
+}
+
+function clusterNote(results: Results): string {
+  const c = results.cluster[0]
+  const env = results.environment
+  return (
+    `Real \`murmur agent\` processes (libp2p over TCP + Noise + Yamux) on 127.0.0.1, ${c?.profile ?? 'lan'} profile, ` +
+    `on one machine with ${env.cores} cores (${env.cpus}).`
+  )
+}
+
+/** Real cluster: join (start-up and convergence) and detection of a SIGKILLed agent. */
+export function clusterTimesChart(results: Results): Chart {
+  const cs = results.cluster
+  const subtitle =
+    `${clusterNote(results)} Join: agents started 4 at a time, each joining through the first; convergence = from ` +
+    `the last agent ready until every agent sees every other one alive. Detection: one agent SIGKILLed, time until ` +
+    `a survivor suspects it, the first survivor declares it dead, and all do.`
+  const s = (f: (c: ClusterResult) => number | null) => cs.map((c) => sec(f(c)))
+  return {
+    id: 'cluster-times',
+    headline: true,
+    option: clusterFrame(results, 'Real cluster: join and failure detection', subtitle, {
+      yAxis: { type: 'value', name: 'seconds', min: 0 },
+      series: [
+        bar(
+          'join: process start-up',
+          s((c) => c.startupMs),
+          GREY,
+          { stack: 'join' } as Partial<SeriesOption>,
+        ),
+        bar(
+          'join: convergence',
+          s((c) => c.joinConvergenceMs),
+          GREEN,
+          { stack: 'join' } as Partial<SeriesOption>,
+        ),
+        bar(
+          'first suspicion',
+          s((c) => c.firstSuspicionMs),
+          ORANGE,
+        ),
+        bar(
+          'first declared dead',
+          s((c) => c.firstDetectionMs),
+          BLUE,
+        ),
+        bar(
+          'all declared dead',
+          s((c) => c.fullDetectionMs),
+          RED,
+        ),
+      ],
+    }),
+  }
+}
+
+/** Real cluster: CPU and RSS of one agent. */
+export function clusterResourcesChart(results: Results): Chart {
+  const cs = results.cluster
+  const window = cs[0]?.windowSeconds ?? results.plan.cluster.windowSeconds
+  const subtitle =
+    `${clusterNote(results)} CPU: user + system time from /proc/<pid>/stat over a ${window} s steady-state window, ` +
+    `in % of one core (mean and busiest agent). Memory: VmRSS of each agent at the end of the window.`
+  return {
+    id: 'cluster-resources',
+    headline: false,
+    option: clusterFrame(results, 'Real cluster: CPU and memory per agent', subtitle, {
+      yAxis: [
+        { type: 'value', name: 'CPU % of one core', min: 0 },
+        { type: 'value', name: 'RSS (MB)', min: 0 },
+      ],
+      series: [
+        bar(
+          'CPU mean',
+          cs.map((c) => c.cpuPercentMean),
+          BLUE,
+        ),
+        bar(
+          'CPU max',
+          cs.map((c) => c.cpuPercentMax),
+          '#63b3ed',
+        ),
+        bar(
+          'RSS mean',
+          cs.map((c) => c.rssMBMean),
+          ORANGE,
+          { yAxisIndex: 1 } as Partial<SeriesOption>,
+        ),
+        bar(
+          'RSS max',
+          cs.map((c) => c.rssMBMax),
+          '#f6ad55',
+          { yAxisIndex: 1 } as Partial<SeriesOption>,
+        ),
+      ],
+    }),
+  }
+}
+
+/** Real cluster: membership bytes per node per second. */
+export function clusterTrafficChart(results: Results): Chart {
+  const cs = results.cluster
+  const subtitle =
+    `${clusterNote(results)} Membership protocol bytes per agent per second over the steady-state window, from each ` +
+    `agent's counters (GET /v1/info stats.bytesOut / bytesIn): the engine's messages, before Noise and Yamux framing.`
+  return {
+    id: 'cluster-traffic',
+    headline: false,
+    option: clusterFrame(results, 'Real cluster: bytes per node per second', subtitle, {
+      yAxis: { type: 'value', name: 'bytes / node / s', min: 0 },
+      series: [
+        bar(
+          'sent',
+          cs.map((c) => c.bytesOutPerNodePerSecond),
+          BLUE,
+        ),
+        bar(
+          'received',
+          cs.map((c) => c.bytesInPerNodePerSecond),
+          GREEN,
+        ),
+      ],
+    }),
+  }
+}
+
+/** Every chart of the report, in page order. Cluster charts only when there are cluster results. */
+export function buildCharts(results: Results, h: Headline): Chart[] {
+  const charts = [
+    detectionChart(results, h),
+    loadChart(results),
+    disseminationChart(results),
+    falseChart(results, 'falseSuspicions'),
+    falseChart(results, 'falseDeaths'),
+  ]
+  if (results.cluster.length > 0) {
+    charts.push(clusterTimesChart(results), clusterResourcesChart(results), clusterTrafficChart(results))
+  }
+  return charts
+}
+
+/** Number of points a chart plots, summed over its series (0 = an empty chart). */
+export function pointCount(chart: Chart): number {
+  const series = chart.option.series
+  const list = Array.isArray(series) ? series : series ? [series] : []
+  return list.reduce((a, s) => a + (Array.isArray(s.data) ? s.data.filter((d) => d !== null).length : 0), 0)
+}

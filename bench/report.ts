@@ -1,0 +1,170 @@
+/**
+ * The benchmark suite: runs the simulator and real-cluster benchmarks with fixed seeds and writes
+ *
+ *   bench/results/<YYYY-MM-DD>/results.json   every run's figures (gitignored)
+ *   bench/results/<YYYY-MM-DD>/report.html    self-contained charts (ECharts inlined, no network)
+ *   bench/results/<YYYY-MM-DD>/svg/*.svg      every chart, rendered server-side
+ *   docs/bench/*.svg, docs/bench/summary.md   the README's headline charts and figures (full run)
+ *
+ * Progress goes to stderr, a JSON summary to stdout. Run it as `npm run bench [-- --quick]`.
+ */
+import { readFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { emptyCharts, localDate, runBenchmarks, writeReport } from './lib/bench.ts'
+import { makePlan } from './lib/plan.ts'
+import { killChildren } from './lib/runner.ts'
+import type { Results } from './lib/types.ts'
+
+const ROOT = resolve(import.meta.dirname, '..', '..')
+
+const USAGE = `usage: npm run bench -- [options]
+
+  --quick            fewer seeds, sizes and seconds: every chart, in under 3 minutes
+  --seed <n>         first seed of the simulator runs (default 1)
+  --jobs <n>         simulator runs at once (default: the number of cores)
+  --only <part>      sim or cluster: run only that part (the other's charts are left out or empty)
+  --out <dir>        output folder (default bench/results/<YYYY-MM-DD>)
+  --docs <dir>       also write the README's SVGs and summary.md there
+                     (default docs/bench for a full run; a quick run writes none)
+  --no-docs          never write the README's files
+  --from <file>      re-render the report from an earlier results.json, running nothing
+  -h, --help         this text`
+
+interface Args {
+  quick: boolean
+  seed: number
+  jobs?: number
+  only?: 'sim' | 'cluster'
+  out?: string
+  docs?: string
+  noDocs: boolean
+  from?: string
+}
+
+class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+function positiveInt(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a positive integer, got "${v}"`)
+  return n
+}
+
+export function parse(argv: string[]): Args | 'help' {
+  let values: Record<string, string | boolean | undefined>
+  try {
+    ;({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        quick: { type: 'boolean' },
+        seed: { type: 'string' },
+        jobs: { type: 'string' },
+        only: { type: 'string' },
+        out: { type: 'string' },
+        docs: { type: 'string' },
+        'no-docs': { type: 'boolean' },
+        from: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }))
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+  if (values.help) return 'help'
+  const only = values.only as string | undefined
+  if (only !== undefined && only !== 'sim' && only !== 'cluster') {
+    throw new UsageError(`--only takes "sim" or "cluster", got "${only}"`)
+  }
+  if (values.docs !== undefined && values['no-docs']) throw new UsageError('--docs and --no-docs contradict each other')
+  return {
+    quick: values.quick === true,
+    seed: positiveInt('--seed', values.seed as string | undefined) ?? 1,
+    jobs: positiveInt('--jobs', values.jobs as string | undefined),
+    only,
+    out: values.out as string | undefined,
+    docs: values.docs as string | undefined,
+    noDocs: values['no-docs'] === true,
+    from: values.from as string | undefined,
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: Args | 'help'
+  try {
+    args = parse(argv)
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    process.stderr.write(`bench: ${err.message}\n\n${USAGE}\n`)
+    return 2
+  }
+  if (args === 'help') {
+    process.stdout.write(`${USAGE}\n`)
+    return 0
+  }
+  const log = (line: string) => process.stderr.write(`bench: ${line}\n`)
+  const command = `npm run bench${args.quick ? ' -- --quick' : ''}`
+  let results: Results
+  if (args.from !== undefined) {
+    results = JSON.parse(await readFile(args.from, 'utf8')) as Results
+    log(`re-rendering ${args.from} (${results.sim.length} simulator runs, ${results.cluster.length} clusters)`)
+  } else {
+    const plan = makePlan(args.quick, args.seed)
+    log(`${args.quick ? 'quick' : 'full'} run, seed ${args.seed}`)
+    results = await runBenchmarks(plan, {
+      jobs: args.jobs,
+      sim: args.only !== 'cluster',
+      cluster: args.only !== 'sim',
+      log,
+    })
+  }
+  const outDir = resolve(args.out ?? join(ROOT, 'bench', 'results', results.environment.date ?? localDate(new Date())))
+  const fullRun = !results.plan.quick && args.only === undefined
+  const docsDir = args.noDocs
+    ? undefined
+    : args.docs !== undefined
+      ? resolve(args.docs)
+      : fullRun
+        ? join(ROOT, 'docs', 'bench')
+        : undefined
+  const written = await writeReport(results, { outDir, docsDir, command })
+  const empty = emptyCharts(written.charts)
+  for (const f of results.failures) log(`failed: ${f.what}: ${f.error}`)
+  if (empty.length > 0) log(`charts with an empty series: ${empty.join(', ')}`)
+  log(`report: ${join(outDir, 'report.html')}`)
+  const summary = {
+    quick: results.plan.quick,
+    wallSeconds: results.wallSeconds,
+    results: join(outDir, 'results.json'),
+    report: join(outDir, 'report.html'),
+    docs: docsDir ?? null,
+    charts: written.charts.length,
+    emptyCharts: empty,
+    failures: results.failures.length,
+    headline: written.headline,
+  }
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`)
+  return results.failures.length > 0 || empty.length > 0 ? 1 : 0
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`bench: ${signal}: killing every process it started\n`)
+    killChildren()
+    process.exit(130) // runs the 'exit' hooks, which SIGKILL the agents by PID
+  })
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (err) => {
+    process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`)
+    process.exitCode = 1
+  },
+)
