@@ -1,0 +1,374 @@
+import { readFile } from 'node:fs/promises'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { PrivateKey } from '@libp2p/interface'
+import { InvalidConfigError, type Profile, type SwimConfig } from '@murmur/core'
+import { createMurmurNode, type MembershipService } from '@murmur/libp2p'
+import { type AgentControl, createApiServer } from './api/server.ts'
+import { CliError, EXIT } from './errors.ts'
+import { EventHandlerRunner } from './handler.ts'
+import { loadOrCreateKey, readPsk } from './keys.ts'
+import { createMetrics } from './metrics.ts'
+import { type AgentEvent, MEMBER_EVENTS, memberJson } from './model.ts'
+import { eventLine, type IO } from './output.ts'
+import { readSnapshot, snapshotAddrs, writeSnapshot } from './snapshot.ts'
+import { decodeInfo, encodeInfo } from './tags.ts'
+
+export interface AgentOptions {
+  name?: string
+  listen: string[]
+  join: string[]
+  retryMax: number
+  retryIntervalMs: number
+  tags: Array<[string, string]>
+  profile: Profile
+  keyFile?: string
+  pskFile?: string
+  allow: string[]
+  api: { host: string; port: number }
+  eventHandler?: string
+  snapshot?: string
+  json: boolean
+  testFaults: boolean
+  /** SwimConfig overrides from `--config <file.json>`. */
+  configFile?: string
+}
+
+type Node = Awaited<ReturnType<typeof createMurmurNode>>
+
+/** Runs one node until SIGINT/SIGTERM or an API leave; resolves to the exit code. */
+export async function runAgent(opts: AgentOptions, io: IO): Promise<number> {
+  const key = opts.keyFile ? (await loadOrCreateKey(opts.keyFile)).key : await generateKeyPair('Ed25519')
+  const psk = opts.pskFile ? await readPsk(opts.pskFile) : undefined
+  const snapshot = opts.snapshot ? await readSnapshot(opts.snapshot) : undefined
+  const info = { name: opts.name, tags: Object.fromEntries(opts.tags) }
+  const config = opts.configFile ? await readConfigFile(opts.configFile) : {}
+  const node = await startNode(opts, key, psk, encodeInfo(info), config)
+  const service = node.services.membership
+  const agent = new Agent(opts, io, node, service, info)
+  try {
+    await agent.serveApi()
+  } catch (err) {
+    await node.stop()
+    throw err
+  }
+  agent.ready()
+  const seeds = [...opts.join, ...(snapshot ? snapshotAddrs(snapshot, node.peerId.toString()) : [])]
+  if (seeds.length > 0) {
+    const joined = await agent.joinWithRetry(seeds, opts.join.length > 0)
+    if (!joined) {
+      await agent.shutdown(false)
+      return EXIT.joinFailed
+    }
+  }
+  return agent.done
+}
+
+async function startNode(
+  opts: AgentOptions,
+  privateKey: PrivateKey,
+  psk: Uint8Array | undefined,
+  metadata: Uint8Array,
+  config: Partial<SwimConfig>,
+): Promise<Node> {
+  try {
+    return await createMurmurNode({
+      listen: opts.listen,
+      privateKey,
+      psk,
+      allow: opts.allow.length > 0 ? opts.allow : undefined,
+      membership: { profile: opts.profile, metadata, config },
+    })
+  } catch (err) {
+    const e = err as Error & { code?: string }
+    if (e instanceof InvalidConfigError) {
+      throw new CliError(`${opts.configFile ?? 'config'}: ${e.message}`, e.code, EXIT.usage)
+    }
+    if (e.code === 'EADDRINUSE' || /EADDRINUSE|address already in use/i.test(e.message)) {
+      throw new CliError(
+        `cannot listen on ${opts.listen.join(', ')}: the port is in use; pick another --listen port or /tcp/0 for any free one`,
+        'ERR_PORT_IN_USE',
+      )
+    }
+    throw new CliError(`could not start the node: ${e.message}`, e.code ?? 'ERR_START')
+  }
+}
+
+/** `--config`: a JSON object of SwimConfig overrides (validated by the engine, every problem listed). */
+async function readConfigFile(path: string): Promise<Partial<SwimConfig>> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new CliError(
+      `cannot read config file ${path} (${(err as { code?: string }).code ?? (err as Error).message})`,
+      'ERR_CONFIG_FILE',
+      EXIT.usage,
+    )
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    throw new CliError(`config file ${path} is not JSON: ${(err as Error).message}`, 'ERR_CONFIG_FILE', EXIT.usage)
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new CliError(
+      `config file ${path} must hold a JSON object, e.g. {"probeIntervalMs": 500}`,
+      'ERR_CONFIG_FILE',
+      EXIT.usage,
+    )
+  }
+  return value as Partial<SwimConfig>
+}
+
+class Agent implements AgentControl {
+  readonly done: Promise<number>
+  private resolveDone!: (code: number) => void
+  private readonly subscribers = new Set<(e: AgentEvent) => void>()
+  private readonly handler: EventHandlerRunner | undefined
+  private server: Server | undefined
+  private apiAddress = ''
+  private stopping = false
+  private snapshotTimer: NodeJS.Timeout | undefined
+  private loopBlocker: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly opts: AgentOptions,
+    private readonly io: IO,
+    private readonly node: Node,
+    private readonly service: MembershipService,
+    private readonly nodeInfo: { name?: string; tags: Record<string, string> },
+  ) {
+    this.done = new Promise((r) => {
+      this.resolveDone = r
+    })
+    this.handler = opts.eventHandler
+      ? new EventHandlerRunner(opts.eventHandler, (m) => this.io.err(`murmur: ${m}`))
+      : undefined
+    for (const type of MEMBER_EVENTS) {
+      service.addEventListener(type, (ev) => {
+        this.emit({ event: type, time: new Date().toISOString(), ...memberJson(ev.detail) })
+        this.scheduleSnapshot()
+      })
+    }
+    service.addEventListener('user-event', (ev) => {
+      const e = ev.detail
+      const payload = new TextDecoder().decode(e.payload)
+      this.emit({
+        event: 'user-event',
+        time: new Date().toISOString(),
+        origin: e.origin,
+        name: e.name,
+        payload,
+        ltime: e.ltime,
+      })
+    })
+    this.installSignals()
+  }
+
+  async serveApi(): Promise<void> {
+    const server = createApiServer(this, (err) => this.io.err(`murmur: control API error: ${err.message}`))
+    const { host, port } = this.opts.api
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: Error & { code?: string }) => {
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new CliError(
+                `the control API port ${host}:${port} is in use; pass --api 127.0.0.1:<free port> (0 = any)`,
+                'ERR_PORT_IN_USE',
+              )
+            : new CliError(`cannot serve the control API on ${host}:${port}: ${err.message}`, 'ERR_API_LISTEN'),
+        )
+      })
+      server.listen(port, host, () => resolve())
+    })
+    this.server = server
+    const addr = server.address() as AddressInfo
+    this.apiAddress = addr.family === 'IPv6' ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`
+  }
+
+  ready(): void {
+    const self = this.service.self()
+    this.emit({
+      event: 'ready',
+      time: new Date().toISOString(),
+      id: self.id,
+      name: this.nodeInfo.name ?? '',
+      pid: process.pid,
+      addrs: this.node.getMultiaddrs().map((a) => a.toString()),
+      api: this.apiAddress,
+    })
+  }
+
+  /** Joins, retrying with exponential backoff; false when every attempt failed and that is fatal. */
+  async joinWithRetry(seeds: string[], fatal: boolean): Promise<boolean> {
+    let delay = this.opts.retryIntervalMs
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.service.join(seeds, { signal: AbortSignal.timeout(30_000) })
+        return true
+      } catch (err) {
+        if (this.stopping) return true
+        const last = attempt >= this.opts.retryMax
+        const message = `join failed (attempt ${attempt + 1} of ${this.opts.retryMax + 1}): ${(err as Error).message}`
+        if (last) {
+          this.emit({ event: 'error', time: new Date().toISOString(), code: 'ERR_JOIN_FAILED', message })
+          this.io.err(`murmur: ${message}; check that the --join addresses are right and reachable`)
+          return !fatal
+        }
+        if (!this.opts.json) this.io.err(`murmur: ${message}; retrying in ${delay} ms`)
+        await new Promise((r) => setTimeout(r, delay))
+        delay = Math.min(delay * 2, 30_000)
+      }
+    }
+  }
+
+  /** Leaves (when `graceful`), stops the node and the API, and resolves `done` with 0. */
+  async shutdown(graceful: boolean): Promise<void> {
+    if (this.stopping) return
+    this.stopping = true
+    const id = this.service.self().id
+    if (graceful) {
+      this.emit({ event: 'leaving', time: new Date().toISOString(), id })
+      const timeout = this.service.config.leaveTimeoutMs + 2000
+      await this.service.leave({ signal: AbortSignal.timeout(timeout) }).catch(() => {})
+    }
+    clearInterval(this.loopBlocker)
+    await this.saveSnapshot()
+    await Promise.resolve(this.node.stop()).catch(() => {})
+    this.emit({ event: 'stopped', time: new Date().toISOString(), id })
+    await this.handler?.idle()
+    this.server?.closeAllConnections()
+    await new Promise((r) => (this.server ? this.server.close(() => r(undefined)) : r(undefined)))
+    this.resolveDone(EXIT.ok)
+  }
+
+  // ---- AgentControl (the control API) ----
+
+  self() {
+    return memberJson(this.service.self())
+  }
+
+  members() {
+    return this.service.members().map(memberJson)
+  }
+
+  join(addrs: string[]) {
+    return this.service.join(addrs, { signal: AbortSignal.timeout(30_000) })
+  }
+
+  async leave() {
+    await this.shutdownSoon()
+  }
+
+  setTags(set: Record<string, string>, unset: string[]) {
+    const info = decodeInfo(this.service.self().metadata)
+    const tags = { ...info.tags, ...set }
+    for (const k of unset) delete tags[k]
+    this.nodeInfo.tags = tags
+    this.service.setMetadata(encodeInfo({ name: this.nodeInfo.name, tags }))
+    return tags
+  }
+
+  event(name: string, payload: string) {
+    return this.service.broadcast(name, new TextEncoder().encode(payload))
+  }
+
+  info() {
+    const counts: Record<string, number> = { alive: 0, suspect: 0, dead: 0, left: 0 }
+    for (const m of this.service.members()) counts[m.state]++
+    return {
+      id: this.service.self().id,
+      name: this.nodeInfo.name ?? '',
+      pid: process.pid,
+      api: this.apiAddress,
+      addrs: this.node.getMultiaddrs().map((a) => a.toString()),
+      incarnation: this.service.self().incarnation,
+      healthScore: this.service.healthScore(),
+      members: counts,
+      config: this.service.config,
+      stats: this.service.stats(),
+      eventHandler: this.handler ? { dropped: this.handler.dropped, failures: this.handler.failures } : null,
+    }
+  }
+
+  async metrics() {
+    const registry = createMetrics(this.service)
+    return { contentType: registry.contentType, body: await registry.metrics() }
+  }
+
+  subscribe(listener: (e: AgentEvent) => void) {
+    this.subscribers.add(listener)
+    return () => void this.subscribers.delete(listener)
+  }
+
+  get faults(): AgentControl['faults'] {
+    if (!this.opts.testFaults) return undefined
+    return (f) => {
+      const dropRate = typeof f.dropRate === 'number' ? f.dropRate : undefined
+      const blocked = Array.isArray(f.blocked) ? f.blocked.filter((x): x is string => typeof x === 'string') : undefined
+      this.service.setFaults({ dropRate, blocked })
+      clearInterval(this.loopBlocker)
+      const busy = Number(f.blockLoopMs ?? 0)
+      const every = Number(f.blockEveryMs ?? 0)
+      if (busy > 0 && every > 0) {
+        this.loopBlocker = setInterval(() => {
+          const end = Date.now() + busy
+          while (Date.now() < end) {
+            // a deliberately blocked event loop: the slow-node test
+          }
+        }, every)
+      }
+    }
+  }
+
+  // ---- internals ----
+
+  private emit(e: AgentEvent): void {
+    this.io.out(this.opts.json ? JSON.stringify(e) : eventLine(e, this.io.isTTY))
+    for (const s of this.subscribers) s(e)
+    this.handler?.push(e)
+  }
+
+  private async shutdownSoon(): Promise<void> {
+    const done = this.shutdown(true)
+    // answer the API call once the leave has spread, then finish stopping
+    await Promise.race([done, new Promise((r) => setTimeout(r, this.service.config.leaveTimeoutMs + 2500))])
+  }
+
+  private installSignals(): void {
+    let signalled = 0
+    const onSignal = (sig: NodeJS.Signals) => {
+      signalled++
+      if (signalled > 1) {
+        this.io.err(`murmur: second ${sig}: exiting now without leaving`)
+        process.exit(130)
+      }
+      if (!this.opts.json) this.io.err(`murmur: ${sig}: leaving the cluster (send it again to exit at once)`)
+      void this.shutdown(true)
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  }
+
+  private scheduleSnapshot(): void {
+    if (this.opts.snapshot === undefined || this.snapshotTimer !== undefined) return
+    this.snapshotTimer = setTimeout(() => {
+      this.snapshotTimer = undefined
+      void this.saveSnapshot()
+    }, 1000)
+  }
+
+  private async saveSnapshot(): Promise<void> {
+    if (this.opts.snapshot === undefined) return
+    const members = this.service
+      .members()
+      .filter((m) => m.state === 'alive' && m.id !== this.service.self().id)
+      .map((m) => ({ id: m.id, addrs: [...m.addrs] }))
+    await writeSnapshot(this.opts.snapshot, members).catch((err) =>
+      this.io.err(`murmur: cannot write snapshot ${this.opts.snapshot}: ${(err as Error).message}`),
+    )
+  }
+}

@@ -1,0 +1,172 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AgentEvent, MemberJson } from '../model.ts'
+import { matches } from '../model.ts'
+
+/** What the control API can ask of a running agent. */
+export interface AgentControl {
+  self(): MemberJson
+  members(): MemberJson[]
+  join(addrs: string[]): Promise<number>
+  /** Leaves gracefully, then the agent exits. */
+  leave(): Promise<void>
+  setTags(set: Record<string, string>, unset: string[]): Record<string, string>
+  event(name: string, payload: string): Promise<void>
+  info(): Record<string, unknown>
+  metrics(): Promise<{ contentType: string; body: string }>
+  subscribe(listener: (e: AgentEvent) => void): () => void
+  /** Test-only fault injection; absent unless the agent runs with --test-faults. */
+  faults?(f: Record<string, unknown>): void
+}
+
+/** Largest request body; bigger ones get 413 without being read further. */
+export const MAX_BODY_BYTES = 64 * 1024
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * The agent's control API: JSON over HTTP on loopback. Errors are `{"error": {"code", "message"}}`
+ * with a 4xx/5xx status; bad input never takes the agent down.
+ *
+ * GET /v1/self · GET /v1/members?state=alive&tag=k=v · POST /v1/join {addrs} · POST /v1/leave ·
+ * POST /v1/tags {set, unset} · POST /v1/event {name, payload} · GET /v1/info ·
+ * GET /v1/events (NDJSON; SSE with Accept: text/event-stream) · GET /metrics (Prometheus)
+ */
+export function createApiServer(agent: AgentControl, onError: (err: Error) => void): Server {
+  const server = createServer((req, res) => {
+    route(agent, req, res).catch((err: Error) => {
+      const e = err instanceof HttpError ? err : new HttpError(500, 'ERR_INTERNAL', err.message)
+      if (!(err instanceof HttpError)) onError(err)
+      if (!res.headersSent) send(res, e.status, { error: { code: e.code, message: e.message } })
+      else res.destroy()
+    })
+  })
+  server.headersTimeout = 10_000
+  server.requestTimeout = 30_000
+  return server
+}
+
+async function route(agent: AgentControl, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost')
+  const key = `${req.method} ${url.pathname}`
+  switch (key) {
+    case 'GET /v1/self':
+      return send(res, 200, agent.self())
+    case 'GET /v1/members': {
+      const state = url.searchParams.get('state') ?? undefined
+      const tags = url.searchParams.getAll('tag').map((t) => {
+        const at = t.indexOf('=')
+        if (at <= 0) throw new HttpError(400, 'ERR_BAD_FILTER', `tag filter "${t}" must be key=value`)
+        return [t.slice(0, at), t.slice(at + 1)] as [string, string]
+      })
+      if (state !== undefined && !['alive', 'suspect', 'dead', 'left'].includes(state)) {
+        throw new HttpError(400, 'ERR_BAD_FILTER', `state must be alive, suspect, dead or left, not "${state}"`)
+      }
+      return send(res, 200, { members: agent.members().filter((m) => matches(m, state, tags)) })
+    }
+    case 'POST /v1/join': {
+      const body = await readJson(req)
+      const addrs = body.addrs
+      if (!Array.isArray(addrs) || addrs.length === 0 || !addrs.every((a) => typeof a === 'string')) {
+        throw new HttpError(400, 'ERR_BAD_REQUEST', 'body must be {"addrs": ["/ip4/.../tcp/.../p2p/..."]}')
+      }
+      try {
+        return send(res, 200, { joined: await agent.join(addrs as string[]) })
+      } catch (err) {
+        throw new HttpError(502, (err as { code?: string }).code ?? 'ERR_JOIN_FAILED', (err as Error).message)
+      }
+    }
+    case 'POST /v1/leave':
+      await readJson(req)
+      await agent.leave()
+      return send(res, 200, { left: true })
+    case 'POST /v1/tags': {
+      const body = await readJson(req)
+      const set = body.set ?? {}
+      const unset = body.unset ?? []
+      const okSet = set !== null && typeof set === 'object' && Object.values(set).every((v) => typeof v === 'string')
+      if (!okSet || !Array.isArray(unset) || !unset.every((k) => typeof k === 'string')) {
+        throw new HttpError(400, 'ERR_BAD_REQUEST', 'body must be {"set": {"k": "v"}, "unset": ["k"]}')
+      }
+      return send(res, 200, { tags: agent.setTags(set as Record<string, string>, unset as string[]) })
+    }
+    case 'POST /v1/event': {
+      const body = await readJson(req)
+      if (typeof body.name !== 'string' || (body.payload !== undefined && typeof body.payload !== 'string')) {
+        throw new HttpError(400, 'ERR_BAD_REQUEST', 'body must be {"name": "deploy", "payload": "optional text"}')
+      }
+      await agent.event(body.name, (body.payload as string | undefined) ?? '')
+      return send(res, 200, { sent: true })
+    }
+    case 'POST /v1/faults': {
+      if (agent.faults === undefined)
+        throw new HttpError(404, 'ERR_NOT_FOUND', 'fault injection is off (start the agent with --test-faults)')
+      agent.faults(await readJson(req))
+      return send(res, 200, { ok: true })
+    }
+    case 'GET /v1/info':
+      return send(res, 200, agent.info())
+    case 'GET /v1/events':
+      return stream(agent, req, res)
+    case 'GET /metrics': {
+      const m = await agent.metrics()
+      res.writeHead(200, { 'content-type': m.contentType })
+      res.end(m.body)
+      return
+    }
+    default:
+      throw new HttpError(404, 'ERR_NOT_FOUND', `no route ${key}; see GET /v1/info, /v1/members, /v1/events, /metrics`)
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = `${JSON.stringify(body)}\n`
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > MAX_BODY_BYTES) throw new HttpError(413, 'ERR_BODY_TOO_LARGE', `body over ${MAX_BODY_BYTES} bytes`)
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).byteLength
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'ERR_BODY_TOO_LARGE', `body over ${MAX_BODY_BYTES} bytes`)
+    chunks.push(chunk as Buffer)
+  }
+  if (size === 0) return {}
+  let value: unknown
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch (err) {
+    throw new HttpError(400, 'ERR_BAD_JSON', `body is not JSON: ${(err as Error).message}`)
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new HttpError(400, 'ERR_BAD_JSON', 'body must be a JSON object')
+  }
+  return value as Record<string, unknown>
+}
+
+function stream(agent: AgentControl, req: IncomingMessage, res: ServerResponse): void {
+  const sse = (req.headers.accept ?? '').includes('text/event-stream')
+  res.writeHead(200, {
+    'content-type': sse ? 'text/event-stream' : 'application/x-ndjson',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  })
+  res.flushHeaders()
+  const unsubscribe = agent.subscribe((e) => {
+    res.write(sse ? `event: ${e.event}\ndata: ${JSON.stringify(e)}\n\n` : `${JSON.stringify(e)}\n`)
+  })
+  const end = () => unsubscribe()
+  req.on('close', end)
+  res.on('close', end)
+}

@@ -1,0 +1,77 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import type { AgentEvent } from './model.ts'
+
+/** The `murmur` entry point next to this file (dist/src/bin.js). */
+export const BIN = fileURLToPath(new URL('./bin.js', import.meta.url))
+
+export interface AgentProcess {
+  name: string
+  child: ChildProcess
+  pid: number
+  id: string
+  addrs: string[]
+  api: string
+  /** Every event it printed, in order. */
+  events: AgentEvent[]
+  exited: Promise<number | null>
+}
+
+/**
+ * Spawns `murmur agent --json` and resolves once it printed `ready`. Every later event goes to
+ * `onEvent`. Rejects (and kills the child) when it exits or stays silent past `timeoutMs`.
+ */
+export function spawnAgent(
+  name: string,
+  args: string[],
+  onEvent: (agent: AgentProcess, e: AgentEvent) => void,
+  timeoutMs = 20_000,
+): Promise<AgentProcess> {
+  const child = spawn(process.execPath, [BIN, 'agent', '--json', '--name', name, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000)
+  })
+  return new Promise((resolve, reject) => {
+    let agent: AgentProcess | undefined
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`agent ${name} printed no ready event within ${timeoutMs} ms; stderr: ${stderr.trim()}`))
+    }, timeoutMs)
+    void exited.then((code) => {
+      clearTimeout(timer)
+      if (agent === undefined)
+        reject(new Error(`agent ${name} exited with code ${code} before it was ready: ${stderr.trim()}`))
+    })
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let e: AgentEvent
+      try {
+        e = JSON.parse(line) as AgentEvent
+      } catch {
+        return
+      }
+      if (agent === undefined && e.event === 'ready') {
+        clearTimeout(timer)
+        agent = { name, child, pid: child.pid!, id: e.id, addrs: e.addrs, api: e.api, events: [], exited }
+        resolve(agent)
+      }
+      if (agent !== undefined) {
+        agent.events.push(e)
+        onEvent(agent, e)
+      }
+    })
+  })
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+export async function stopAgent(agent: AgentProcess, graceMs = 3000): Promise<void> {
+  if (agent.child.exitCode !== null || agent.child.signalCode !== null) return
+  agent.child.kill('SIGTERM')
+  const timer = setTimeout(() => agent.child.kill('SIGKILL'), graceMs)
+  await agent.exited
+  clearTimeout(timer)
+}

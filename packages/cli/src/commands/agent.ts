@@ -1,0 +1,110 @@
+import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { DEFAULTS, PROFILES, type Profile } from '@murmur/core'
+import { runAgent } from '../agent.ts'
+import { collect, parseApiAddress, parseDuration, parseMultiaddr, parseNonNegativeInt, parseTag } from '../options.ts'
+import type { IO } from '../output.ts'
+import type { Outcome } from './common.ts'
+
+export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/7946'
+
+function parsePeerId(value: string): string {
+  try {
+    return peerIdFromString(value).toString()
+  } catch {
+    throw new InvalidArgumentError(
+      `"${value}" is not a libp2p peer id (e.g. 12D3KooW...; \`murmur info\` shows a node's)`,
+    )
+  }
+}
+
+export function makeAgentCommand(io: IO, outcome: Outcome) {
+  return new Command('agent')
+    .description('run one node until SIGINT/SIGTERM (then it leaves gracefully; a second signal exits at once)')
+    .addOption(new Option('--name <name>', 'a human name for this node, shown by `members`').env('MURMUR_NAME'))
+    .addOption(
+      new Option('--listen <multiaddr>', `address to listen on, repeatable (default: ${DEFAULT_LISTEN})`).argParser(
+        collect(parseMultiaddr),
+      ),
+    )
+    .addOption(
+      new Option('--join <multiaddr>', 'a member to join through, repeatable (with /p2p/<peer id>)').argParser(
+        collect(parseMultiaddr),
+      ),
+    )
+    .addOption(new Option('--retry-max <n>', 'join retries before giving up').default(3).argParser(parseNonNegativeInt))
+    .addOption(
+      new Option('--retry-interval <duration>', 'first wait between join retries, doubling each time')
+        .default(1000, '1s')
+        .argParser(parseDuration),
+    )
+    .addOption(
+      new Option('--tag <key=value>', "a tag in this node's metadata, repeatable").argParser(collect(parseTag)),
+    )
+    .addOption(
+      new Option('--profile <profile>', 'timing profile (memberlist lan, wan, local)')
+        .choices(PROFILES)
+        .default('lan' as Profile)
+        .env('MURMUR_PROFILE'),
+    )
+    .addOption(
+      new Option(
+        '--key-file <path>',
+        'node identity; created with mode 0600 when missing, so restarts keep the peer id',
+      ).env('MURMUR_KEY_FILE'),
+    )
+    .addOption(
+      new Option('--psk-file <path>', 'libp2p private network key: only nodes with it can connect').env(
+        'MURMUR_PSK_FILE',
+      ),
+    )
+    .addOption(new Option('--allow <peer id>', 'admit only these peers, repeatable').argParser(collect(parsePeerId)))
+    .addOption(
+      new Option('--api <host:port>', 'where to serve the control API (loopback only; port 0 = any)')
+        .default('127.0.0.1:7373')
+        .env('MURMUR_API')
+        .argParser((v) => {
+          parseApiAddress(v)
+          return v
+        }),
+    )
+    .addOption(new Option('--event-handler <command>', 'run `sh -c <command>` per event, the event as JSON on stdin'))
+    .addOption(new Option('--snapshot <path>', 'remember known members in this file and rejoin them after a restart'))
+    .addOption(
+      new Option('--config <file.json>', 'engine overrides as JSON, e.g. {"probeIntervalMs": 500}; see SwimConfig'),
+    )
+    .addOption(new Option('--json', 'print one JSON object per line: `ready`, then every event'))
+    .addOption(
+      new Option(
+        '--test-faults',
+        'enable POST /v1/faults (loss, partitions, a blocked event loop) for tests',
+      ).hideHelp(),
+    )
+    .addHelpText(
+      'after',
+      `\nTimings come from the profile (lan: probe every ${DEFAULTS.probeIntervalMs} ms, timeout ${DEFAULTS.probeTimeoutMs} ms, ${DEFAULTS.indirectChecks} indirect checks).`,
+    )
+    .action(async (o) => {
+      outcome.exitCode = await runAgent(
+        {
+          name: o.name,
+          listen: o.listen ?? [DEFAULT_LISTEN],
+          join: o.join ?? [],
+          retryMax: o.retryMax,
+          retryIntervalMs: o.retryInterval,
+          tags: o.tag ?? [],
+          profile: o.profile as Profile,
+          keyFile: o.keyFile,
+          pskFile: o.pskFile,
+          allow: o.allow ?? [],
+          api: parseApiAddress(o.api),
+          eventHandler: o.eventHandler,
+          snapshot: o.snapshot,
+          json: o.json === true,
+          testFaults: o.testFaults === true,
+          configFile: o.config,
+        },
+        io,
+      )
+    })
+}

@@ -1,0 +1,12 @@
+/**
+ * @murmur/cli: the `murmur` command as a library, for tests and tools that embed it.
+ * @packageDocumentation
+ */
+export { ApiClient, DEFAULT_API } from './api/client.ts'
+export { type AgentControl, createApiServer, MAX_BODY_BYTES } from './api/server.ts'
+export { type AgentProcess, BIN, spawnAgent, stopAgent } from './cluster.ts'
+export { CliError, EXIT } from './errors.ts'
+export { buildProgram, main } from './main.ts'
+export { type AgentEvent, type MemberJson, memberJson } from './model.ts'
+export { eventLine, explain, type IO, membersTable } from './output.ts'
+export { decodeInfo, encodeInfo, type NodeInfo } from './tags.ts'

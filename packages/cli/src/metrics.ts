@@ -1,0 +1,82 @@
+import type { MembershipService } from '@murmur/libp2p'
+import { Counter, Gauge, Registry } from 'prom-client'
+
+type Stats = ReturnType<MembershipService['stats']>
+
+const COUNTERS: Array<[keyof Stats, string]> = [
+  ['probes', 'probe rounds started'],
+  ['acks', 'direct acks received'],
+  ['indirectAcks', 'acks relayed by ping-req helpers'],
+  ['nacks', 'nacks received from ping-req helpers'],
+  ['pingReqsSent', 'ping-req messages sent'],
+  ['relaysServed', 'indirect probes performed for others'],
+  ['suspicions', 'suspicions started'],
+  ['refutes', 'suspicions of ourselves refuted'],
+  ['deaths', 'members declared dead'],
+  ['updatesApplied', 'membership claims that changed the table'],
+  ['updatesStale', 'claims already known'],
+  ['userEvents', 'user events delivered'],
+  ['pushPulls', 'push-pull state exchanges'],
+  ['packetsIn', 'packets received'],
+  ['packetsOut', 'packets sent'],
+  ['bytesIn', 'bytes received'],
+  ['bytesOut', 'bytes sent'],
+]
+
+/** Prometheus metrics for `GET /metrics`, computed from the service's counters at scrape time. */
+export function createMetrics(service: MembershipService): Registry {
+  const registry = new Registry()
+  for (const [key, help] of COUNTERS) {
+    new Counter({
+      name: `murmur_${snake(key)}_total`,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset()
+        this.inc(service.stats()[key] as number)
+      },
+    })
+  }
+  new Counter({
+    name: 'murmur_dropped_total',
+    help: 'incoming messages or claims dropped, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const [reason, n] of Object.entries(service.stats().drops)) this.inc({ reason }, n)
+    },
+  })
+  new Gauge({
+    name: 'murmur_members',
+    help: 'members known, by state (ourselves included)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const counts: Record<string, number> = { alive: 0, suspect: 0, dead: 0, left: 0 }
+      for (const m of service.members()) counts[m.state]++
+      for (const [state, n] of Object.entries(counts)) this.set({ state }, n)
+    },
+  })
+  new Gauge({
+    name: 'murmur_health_score',
+    help: 'Lifeguard local health score (0 = healthy)',
+    registers: [registry],
+    collect() {
+      this.set(service.healthScore())
+    },
+  })
+  new Gauge({
+    name: 'murmur_broadcast_queue_depth',
+    help: 'membership updates waiting to be gossiped',
+    registers: [registry],
+    collect() {
+      this.set(service.stats().queueDepth)
+    },
+  })
+  return registry
+}
+
+function snake(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+}

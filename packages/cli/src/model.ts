@@ -1,0 +1,57 @@
+import type { Explanation, Member, MemberState } from '@murmur/core'
+import { decodeInfo } from './tags.ts'
+
+/** A member as the control API, `--json` and the event handler show it. */
+export interface MemberJson {
+  id: string
+  name: string
+  addrs: string[]
+  state: MemberState
+  incarnation: number
+  tags: Record<string, string>
+  /** Our last measured round trip to it, in ms. */
+  rttMs: number | null
+  /** When this agent saw its state change (ISO time). */
+  stateChangedAt: string
+  reason: Explanation | null
+}
+
+export function memberJson(m: Member): MemberJson {
+  const info = decodeInfo(m.metadata)
+  return {
+    id: m.id,
+    name: info.name ?? '',
+    addrs: [...m.addrs],
+    state: m.state,
+    incarnation: m.incarnation,
+    tags: info.tags,
+    rttMs: m.rttMs ?? null,
+    stateChangedAt: new Date(m.stateChangedAt).toISOString(),
+    reason: m.reason ? { ...m.reason } : null,
+  }
+}
+
+/** One line of the event stream (`--json` stdout, GET /v1/events, the event handler's stdin). */
+export type AgentEvent =
+  | { event: 'ready'; time: string; id: string; name: string; pid: number; addrs: string[]; api: string }
+  | ({ event: MemberEventType; time: string } & MemberJson)
+  | { event: 'user-event'; time: string; origin: string; name: string; payload: string; ltime: number }
+  | { event: 'leaving' | 'stopped'; time: string; id: string }
+  | { event: 'error'; time: string; code: string; message: string }
+
+export const MEMBER_EVENTS = [
+  'member:join',
+  'member:update',
+  'member:suspect',
+  'member:alive',
+  'member:dead',
+  'member:leave',
+  'member:reap',
+] as const
+export type MemberEventType = (typeof MEMBER_EVENTS)[number]
+
+/** Does `m` match `--state` and every `--tag k=v` filter? */
+export function matches(m: MemberJson, state: string | undefined, tags: Array<[string, string]>): boolean {
+  if (state !== undefined && m.state !== state) return false
+  return tags.every(([k, v]) => m.tags[k] === v)
+}

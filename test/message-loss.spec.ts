@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict'
+import { TestCluster } from './fixtures/cluster.ts'
+
+const MINUTES = Number(process.env.MURMUR_LOSS_MINUTES ?? 2)
+
+describe('integration: message loss', function () {
+  this.timeout((MINUTES * 60 + 120) * 1000)
+  let cluster: TestCluster | undefined
+  afterEach(async () => {
+    await cluster?.teardown()
+    cluster = undefined
+  })
+
+  it(`10 agents at 10% outgoing packet loss for ${MINUTES} min: no false death`, async () => {
+    // lan-like timings (probe 1 s), so that the run covers ~120 probe periods per agent
+    cluster = await TestCluster.start(10, { faults: true, config: { probeIntervalMs: 1000, probeTimeoutMs: 500 } })
+    const c = cluster
+    await c.waitFor(() => c.converged(), 60_000, 'convergence')
+    const since = Date.now()
+    await Promise.all(c.agents.map((a) => c.faults(a, { dropRate: 0.1 })))
+    await new Promise((r) => setTimeout(r, MINUTES * 60_000))
+    const deaths = c.events.filter((x) => x.e.event === 'member:dead' && Date.parse(x.e.time) >= since)
+    const suspicions = c.events.filter((x) => x.e.event === 'member:suspect' && Date.parse(x.e.time) >= since)
+    console.log(`      ${suspicions.length} suspicions (all refuted), ${deaths.length} deaths`)
+    assert.equal(deaths.length, 0)
+    assert.ok(c.converged())
+  })
+})
