@@ -227,21 +227,39 @@ class Agent implements AgentControl {
 
   /** Leaves (when `graceful`), stops the node and the API, and resolves `done` with 0. */
   async shutdown(graceful: boolean): Promise<void> {
-    if (this.stopping) return
+    if (!(await this.leaveCluster(graceful))) return
+    await this.finish()
+  }
+
+  /** Says goodbye (bounded by leaveTimeoutMs); false when a shutdown was already under way. */
+  private async leaveCluster(graceful: boolean): Promise<boolean> {
+    if (this.stopping) return false
     this.stopping = true
-    const id = this.service.self().id
     if (graceful) {
-      this.emit({ event: 'leaving', time: new Date().toISOString(), id })
+      this.emit({ event: 'leaving', time: new Date().toISOString(), id: this.service.self().id })
       const timeout = this.service.config.leaveTimeoutMs + 2000
       await this.service.leave({ signal: AbortSignal.timeout(timeout) }).catch(() => {})
     }
+    return true
+  }
+
+  /** Stops the node, lets the event handler and the API finish, then resolves `done`. */
+  private async finish(): Promise<void> {
+    const id = this.service.self().id
     clearInterval(this.loopBlocker)
+    clearTimeout(this.snapshotTimer)
     await this.saveSnapshot()
     await Promise.resolve(this.node.stop()).catch(() => {})
     this.emit({ event: 'stopped', time: new Date().toISOString(), id })
     await this.handler?.idle()
-    this.server?.closeAllConnections()
-    await new Promise((r) => (this.server ? this.server.close(() => r(undefined)) : r(undefined)))
+    const server = this.server
+    if (server !== undefined) {
+      // answered requests first; event streams and stuck clients get a second, then are cut
+      server.closeIdleConnections()
+      const cut = setTimeout(() => server.closeAllConnections(), 1000)
+      await new Promise((r) => server.close(() => r(undefined)))
+      clearTimeout(cut)
+    }
     this.resolveDone(EXIT.ok)
   }
 
@@ -260,7 +278,9 @@ class Agent implements AgentControl {
   }
 
   async leave() {
-    await this.shutdownSoon()
+    if (!(await this.leaveCluster(true))) return
+    // answer the API call first, then stop
+    setTimeout(() => void this.finish(), 50)
   }
 
   setTags(set: Record<string, string>, unset: string[]) {
@@ -330,12 +350,6 @@ class Agent implements AgentControl {
     this.io.out(this.opts.json ? JSON.stringify(e) : eventLine(e, this.io.isTTY))
     for (const s of this.subscribers) s(e)
     this.handler?.push(e)
-  }
-
-  private async shutdownSoon(): Promise<void> {
-    const done = this.shutdown(true)
-    // answer the API call once the leave has spread, then finish stopping
-    await Promise.race([done, new Promise((r) => setTimeout(r, this.service.config.leaveTimeoutMs + 2500))])
   }
 
   private installSignals(): void {
