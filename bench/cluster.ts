@@ -142,10 +142,14 @@ export async function runCluster(nodes: number, options: ClusterOptions = {}): P
     const t0 = performance.now()
     let lastReady = t0
     const joiners = Array.from({ length: nodes - 1 }, (_, k) => k + 1)
-    const spawned = await pool(joiners, options.spawnConcurrency ?? 4, async (i) => {
-      await start(i, seed.addrs[0])
-      lastReady = performance.now()
-    })
+    const spawned = await pool(
+      joiners,
+      async (i) => {
+        await start(i, seed.addrs[0])
+        lastReady = performance.now()
+      },
+      { concurrency: options.spawnConcurrency ?? 4 },
+    )
     const failed = spawned.find((r) => r.status === 'rejected')
     if (failed) throw (failed as PromiseRejectedResult).reason
     const converged = await watch.until(

@@ -5,12 +5,12 @@ import { availableParallelism, cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { buildCharts, type Chart, pointCount } from './charts.ts'
-import { type Group, simRuns } from './plan.ts'
+import { simRuns } from './plan.ts'
 import { renderSvg, reportHtml } from './render.ts'
-import { pool, runSim } from './runner.ts'
+import { estimateMemoryMB, pool, runSim } from './runner.ts'
 import { round } from './stats.ts'
 import { type Headline, headline, summaryMarkdown } from './summary.ts'
-import type { ClusterResult, Environment, Failure, Plan, Results, SimResult } from './types.ts'
+import type { ClusterResult, Environment, Failure, Group, Plan, Results, SimResult } from './types.ts'
 
 export interface RunOptions {
   /** Simulator runs at once. @default os.availableParallelism() */
@@ -32,14 +32,29 @@ export async function runBenchmarks(plan: Plan, options: RunOptions = {}): Promi
   if (options.sim !== false) {
     const runs = simRuns(plan)
     log(`simulator: ${runs.length} runs, ${options.jobs ?? availableParallelism()} at a time`)
-    await pool(
-      runs,
-      options.jobs ?? availableParallelism(),
-      (p) => runSim(p.run),
-      (p, r, done) => {
+    const running = new Map<string, number>()
+    const heartbeat = setInterval(() => {
+      const now = performance.now()
+      for (const [name, since] of running) log(`still running (${round((now - since) / 60_000, 1)} min): ${name}`)
+    }, 60_000)
+    const run = async (p: (typeof runs)[number]) => {
+      const name = describe(p.group, p.run)
+      running.set(name, performance.now())
+      try {
+        return await runSim(p.run)
+      } finally {
+        running.delete(name)
+      }
+    }
+    await pool(runs, run, {
+      concurrency: options.jobs ?? availableParallelism(),
+      // Big clusters take most of the machine's memory: never two of them at once.
+      weight: (p) => estimateMemoryMB(p.run),
+      capacity: (totalmem() / 2 ** 20) * 0.8,
+      onSettled: (p, r, done) => {
         const name = describe(p.group, p.run)
         if (r.status === 'fulfilled') {
-          sim.push(r.value)
+          sim.push({ ...r.value, group: p.group })
           log(
             `[${done}/${runs.length}] ${name}: ${round(r.value.wallSeconds, 1)} s wall, heap ${round(r.value.maxHeapMB, 0)} MB`,
           )
@@ -48,7 +63,8 @@ export async function runBenchmarks(plan: Plan, options: RunOptions = {}): Promi
           log(`[${done}/${runs.length}] ${name}: FAILED ${(r.reason as Error).message}`)
         }
       },
-    )
+    })
+    clearInterval(heartbeat)
   }
   if (options.cluster !== false) {
     // Loaded only here, so that the simulator part and re-rendering work without the CLI built.

@@ -4,7 +4,7 @@
  */
 import type { EChartsOption, SeriesOption } from 'echarts'
 import { cdf, fitLog2, groupBy, log2Curve, mean, round } from './stats.ts'
-import { type Headline, perMemberHour, references } from './summary.ts'
+import { type Headline, perMemberHour, references, runsOf } from './summary.ts'
 import type { ClusterResult, Results, SimResult } from './types.ts'
 
 export interface Chart {
@@ -63,12 +63,12 @@ function frame(title: string, subtitle: string, rest: EChartsOption): EChartsOpt
   }
 }
 
-const sec = (ms: number | null) => (ms === null ? null : round(ms / 1000, 3))
+const sec = (ms: number | null) => (ms === null ? null : round(ms / 1000, 2))
 const nonNull = <T>(x: T | null | undefined): x is T => x !== null && x !== undefined
 
 /** Crash detection time: CDF of first and full detection over the seeded crash runs, with SWIM's reference. */
 export function detectionChart(results: Results, h: Headline): Chart {
-  const runs = results.sim.filter((r) => r.scenario === 'crash')
+  const runs = runsOf(results, 'crash')
   const first = runs.map((r) => sec(r.firstDetectionMs)).filter(nonNull)
   const full = runs.map((r) => sec(r.fullDetectionMs)).filter(nonNull)
   const nodes = runs[0]?.nodes ?? results.plan.crash.nodes
@@ -117,59 +117,84 @@ export function detectionChart(results: Results, h: Headline): Chart {
   }
 }
 
-/** Steady-state runs without loss, one per size, Lifeguard on. */
-function steadyRuns(results: Results): SimResult[] {
-  return results.sim
-    .filter((r) => r.scenario === 'steady' && r.loss === 0 && r.lifeguard && results.plan.scale.sizes.includes(r.nodes))
-    .sort((a, b) => a.nodes - b.nodes)
-}
-
-/** Messages and bytes per member per second against N (log x): flat is the goal. */
+/** Messages and bytes per member per second against N (log x): flat is the goal. Two panels side by side. */
 export function loadChart(results: Results): Chart {
-  const runs = groupBy(steadyRuns(results), (r) => r.nodes)
-  const points = (f: (r: SimResult) => number): Array<[number, number]> =>
-    [...runs].map(([n, rs]) => [n, round(mean(rs.map(f)), 2)])
+  const runs = groupBy(runsOf(results, 'scale'), (r) => r.nodes)
+  const points = (f: (r: SimResult) => number | undefined): Array<[number, number]> =>
+    [...runs]
+      .map(([n, rs]) => [n, rs.map(f).filter(nonNull)] as const)
+      .filter(([, ys]) => ys.length > 0)
+      .map(([n, ys]) => [n, round(mean(ys), 2)])
+  const windows = [...new Set(runsOf(results, 'scale').map((r) => r.virtualSeconds))].sort((a, b) => b - a)
   const subtitle =
-    `Simulator, steady state without loss, ${results.plan.scale.seconds} s of virtual time per size, LAN profile. ` +
-    `Everything a member sends (probes, acks, indirect probes, gossip, push-pull) divided by members and seconds. ` +
-    `SWIM's promise is a constant cost per member whatever the cluster size: flat lines.`
+    `Simulator, steady state without loss, LAN profile, ${windows.join(' / ')} s of virtual time per size (shorter ` +
+    `for the largest). Left: everything a member sends (probes, acks, indirect probes, gossip, push-pull) per ` +
+    `second; SWIM's promise is a constant cost per member whatever the cluster size, a flat line. Right: the ` +
+    `bytes, split into probe and gossip packets (flat) and periodic push-pull anti-entropy, a full-state exchange ` +
+    `whose size grows with N (its interval grows only with log N).`
+  const line = (name: string, data: Array<[number, number]>, color: string, axis: number, dash = 'solid') =>
+    ({
+      type: 'line',
+      name,
+      data,
+      xAxisIndex: axis,
+      yAxisIndex: axis,
+      symbolSize: 7,
+      lineStyle: { color, width: 2.5, type: dash },
+      itemStyle: { color },
+    }) as SeriesOption
+  const base = frame('Cost per member as the cluster grows', subtitle, {})
+  const top = (base.grid as { top: number }).top
+  const xAxis = (i: number) => ({
+    type: 'log' as const,
+    logBase: 10,
+    gridIndex: i,
+    name: 'cluster size N (log scale)',
+    nameLocation: 'middle' as const,
+    nameGap: 30,
+  })
+  const series: SeriesOption[] = [
+    line(
+      'messages sent / member / s',
+      points((r) => r.messagesPerMemberPerSecond),
+      BLUE,
+      0,
+    ),
+    line(
+      'bytes sent / member / s (all)',
+      points((r) => r.bytesPerMemberPerSecond),
+      ORANGE,
+      1,
+    ),
+  ]
+  const packets = points((r) => r.packetBytesPerMemberPerSecond)
+  const sync = points((r) => r.syncBytesPerMemberPerSecond)
+  if (packets.length > 0) series.push(line('… in probe and gossip packets', packets, GREEN, 1, 'dashed'))
+  if (sync.length > 0) series.push(line('… in push-pull anti-entropy', sync, GREY, 1, 'dotted'))
   return {
     id: 'load',
     headline: true,
-    option: frame('Cost per member as the cluster grows', subtitle, {
-      xAxis: { type: 'log', logBase: 10, name: 'cluster size N (log scale)', nameLocation: 'middle', nameGap: 30 },
+    option: {
+      ...base,
+      tooltip: { trigger: 'axis' },
+      grid: [
+        { left: 70, width: '36%', top, bottom: 80 },
+        { right: 40, width: '40%', top, bottom: 80 },
+      ],
+      xAxis: [xAxis(0), xAxis(1)],
       yAxis: [
-        { type: 'value', name: 'messages / member / s', min: 0, axisLine: { show: true, lineStyle: { color: BLUE } } },
-        { type: 'value', name: 'bytes / member / s', min: 0, axisLine: { show: true, lineStyle: { color: ORANGE } } },
+        { type: 'value', gridIndex: 0, name: 'messages / member / s', min: 0 },
+        { type: 'log', gridIndex: 1, name: 'bytes / member / s (log scale)', logBase: 10 },
       ],
-      series: [
-        {
-          type: 'line',
-          name: 'messages sent per member per second',
-          yAxisIndex: 0,
-          data: points((r) => r.messagesPerMemberPerSecond),
-          lineStyle: { color: BLUE, width: 2.5 },
-          itemStyle: { color: BLUE },
-        },
-        {
-          type: 'line',
-          name: 'bytes sent per member per second',
-          yAxisIndex: 1,
-          data: points((r) => r.bytesPerMemberPerSecond),
-          lineStyle: { color: ORANGE, width: 2.5 },
-          itemStyle: { color: ORANGE },
-        },
-      ],
-    }),
+      series,
+    },
   }
 }
 
 /** Dissemination time of one update against N, with c·log2(N) fitted to the p50 and p99 points. */
 export function disseminationChart(results: Results): Chart {
-  const runs = groupBy(
-    results.sim.filter((r) => r.scenario === 'update').sort((a, b) => a.nodes - b.nodes),
-    (r) => r.nodes,
-  )
+  const runs = groupBy(runsOf(results, 'update'), (r) => r.nodes)
+  const seeds = [...new Set([...runs.values()].map((rs) => rs.length))].sort((a, b) => b - a)
   const pts = (f: (r: SimResult) => number | null): Array<[number, number]> =>
     [...runs]
       .map(([n, rs]) => [n, rs.map(f).filter(nonNull)] as const)
@@ -184,7 +209,7 @@ export function disseminationChart(results: Results): Chart {
   const hi = Math.max(...sizes)
   const subtitle =
     `Simulator, one member changes its metadata and the update spreads by piggybacking and gossip; time until ` +
-    `50% and 99% of members have it, mean of ${results.plan.scale.updateSeeds} seeds per size. Dashed: least-squares ` +
+    `50% and 99% of members have it, mean of ${seeds.join(' / ')} seeded runs per size (fewer for the largest). Dashed: least-squares ` +
     `fits of c·log2(N) (infection-style dissemination takes O(log N) rounds): p50 ≈ ${round(c50, 1)}·log2(N) ms, ` +
     `p99 ≈ ${round(c99, 1)}·log2(N) ms.`
   const solid = (name: string, data: Array<[number, number]>, color: string): SeriesOption => ({
@@ -222,9 +247,7 @@ export function disseminationChart(results: Results): Chart {
 /** False suspicions or deaths per member-hour against loss, Lifeguard on and off. */
 function falseChart(results: Results, what: 'falseSuspicions' | 'falseDeaths'): Chart {
   const { loss } = results.plan
-  const runs = results.sim.filter(
-    (r) => r.scenario === 'steady' && r.nodes === loss.nodes && loss.losses.includes(r.loss),
-  )
+  const runs = runsOf(results, 'loss')
   const rate = (lifeguard: boolean): Array<[number, number]> =>
     loss.losses
       .map((p) => runs.filter((r) => r.loss === p && r.lifeguard === lifeguard))
@@ -278,7 +301,7 @@ function clusterNote(results: Results): string {
   const c = results.cluster[0]
   const env = results.environment
   return (
-    `Real \`murmur agent\` processes (libp2p over TCP + Noise + Yamux) on 127.0.0.1, ${c?.profile ?? 'lan'} profile, ` +
+    `Real murmur agent processes (libp2p over TCP + Noise + Yamux) on 127.0.0.1, ${c?.profile ?? 'lan'} profile, ` +
     `on one machine with ${env.cores} cores (${env.cpus}).`
   )
 }
@@ -287,7 +310,8 @@ function clusterNote(results: Results): string {
 export function clusterTimesChart(results: Results): Chart {
   const cs = results.cluster
   const subtitle =
-    `${clusterNote(results)} Join: agents started 4 at a time, each joining through the first; convergence = from ` +
+    `${clusterNote(results)} Start-up: from spawning the joiners (4 at a time, each joining through the first) until all print ready; ` +
+    `join convergence: from ` +
     `the last agent ready until every agent sees every other one alive. Detection: one agent SIGKILLed, time until ` +
     `a survivor suspects it, the first survivor declares it dead, and all do.`
   const s = (f: (c: ClusterResult) => number | null) => cs.map((c) => sec(f(c)))
@@ -298,16 +322,14 @@ export function clusterTimesChart(results: Results): Chart {
       yAxis: { type: 'value', name: 'seconds', min: 0 },
       series: [
         bar(
-          'join: process start-up',
+          'process start-up (all joiners ready)',
           s((c) => c.startupMs),
           GREY,
-          { stack: 'join' } as Partial<SeriesOption>,
         ),
         bar(
-          'join: convergence',
+          'join convergence',
           s((c) => c.joinConvergenceMs),
           GREEN,
-          { stack: 'join' } as Partial<SeriesOption>,
         ),
         bar(
           'first suspicion',

@@ -1,7 +1,19 @@
-import type { Plan, SimRun } from './types.ts'
+import type { Group, Plan, SimRun } from './types.ts'
 
-/** Cluster sizes of the scale sweeps: 10 … 10,000, about three per decade. */
-const FULL_SIZES = [10, 30, 100, 300, 1000, 3000, 10_000]
+/**
+ * The scale sweep, 10 … 10,000 members, about two sizes per decade. The largest sizes get shorter
+ * windows and fewer seeds: at N = 10,000 every member holds 10,000 others (14 GB for the run) and
+ * one virtual second takes about six seconds of wall time.
+ */
+const FULL_SCALE = [
+  { nodes: 10, seconds: 60, updateSeeds: 5, updateSeconds: 30 },
+  { nodes: 30, seconds: 60, updateSeeds: 5, updateSeconds: 30 },
+  { nodes: 100, seconds: 60, updateSeeds: 5, updateSeconds: 30 },
+  { nodes: 300, seconds: 60, updateSeeds: 5, updateSeconds: 30 },
+  { nodes: 1000, seconds: 60, updateSeeds: 5, updateSeconds: 30 },
+  { nodes: 3000, seconds: 30, updateSeeds: 3, updateSeconds: 20 },
+  { nodes: 10_000, seconds: 20, updateSeeds: 2, updateSeconds: 20 },
+]
 const LOSSES = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
 
 /**
@@ -15,7 +27,7 @@ export function makePlan(quick: boolean, seed = 1): Plan {
       quick,
       seed,
       crash: { nodes: 50, seconds: 60, seeds: 10 },
-      scale: { sizes: [10, 100, 1000], seconds: 20, updateSeeds: 2, updateSeconds: 20 },
+      scale: [10, 100, 1000].map((nodes) => ({ nodes, seconds: 20, updateSeeds: 2, updateSeconds: 20 })),
       loss: { nodes: 30, seconds: 60, seeds: 1, losses: [0, 0.1, 0.2, 0.3] },
       cluster: { sizes: [5, 10], profile: 'lan', windowSeconds: 5 },
     }
@@ -23,15 +35,12 @@ export function makePlan(quick: boolean, seed = 1): Plan {
   return {
     quick,
     seed,
-    crash: { nodes: 100, seconds: 90, seeds: 50 },
-    scale: { sizes: FULL_SIZES, seconds: 60, updateSeeds: 5, updateSeconds: 30 },
+    crash: { nodes: 100, seconds: 60, seeds: 50 },
+    scale: FULL_SCALE,
     loss: { nodes: 100, seconds: 300, seeds: 3, losses: LOSSES },
     cluster: { sizes: [5, 10, 30], profile: 'lan', windowSeconds: 20 },
   }
 }
-
-/** The experiment a simulator run belongs to (which chart it feeds). */
-export type Group = 'crash' | 'scale' | 'update' | 'loss'
 
 export interface PlannedRun {
   group: Group
@@ -48,15 +57,15 @@ export function simRuns(plan: Plan): PlannedRun[] {
       run: { scenario: 'crash', nodes: plan.crash.nodes, seconds: plan.crash.seconds, loss: 0, seed },
     })
   }
-  for (const nodes of plan.scale.sizes) {
+  for (const s of plan.scale) {
     out.push({
       group: 'scale',
-      run: { scenario: 'steady', nodes, seconds: plan.scale.seconds, loss: 0, seed: plan.seed },
+      run: { scenario: 'steady', nodes: s.nodes, seconds: s.seconds, loss: 0, seed: plan.seed },
     })
-    for (const seed of seeds(plan.scale.updateSeeds)) {
+    for (const seed of seeds(s.updateSeeds)) {
       out.push({
         group: 'update',
-        run: { scenario: 'update', nodes, seconds: plan.scale.updateSeconds, loss: 0, seed },
+        run: { scenario: 'update', nodes: s.nodes, seconds: s.updateSeconds, loss: 0, seed },
       })
     }
   }
@@ -73,9 +82,12 @@ export function simRuns(plan: Plan): PlannedRun[] {
   return out.sort((a, b) => cost(b.run) - cost(a.run))
 }
 
-/** A rough cost estimate (member-seconds of virtual time), only used to order the pool. */
+/**
+ * A rough wall-time estimate, only used to start the longest runs first: each virtual second
+ * costs about N·log N, and building every member's table about N² (10 s of warm-up included).
+ */
 export function cost(run: SimRun): number {
-  return run.nodes * run.seconds
+  return run.nodes * Math.log2(run.nodes + 1) * (run.seconds + 10) * (1 + run.loss * 10) + run.nodes * run.nodes * 0.02
 }
 
 /** The command-line arguments of the simulator benchmark for one run. */

@@ -5,7 +5,7 @@
  */
 import { type Profile, resolveConfig, suspicionTimeout } from '@murmur/core'
 import { fitLog2, groupBy, mean, quantile, round } from './stats.ts'
-import type { ClusterResult, Results, SimResult } from './types.ts'
+import type { ClusterResult, Group, Results, SimResult } from './types.ts'
 
 /** SWIM's expectations for a crash, from the engine's own config for `profile`. */
 export interface References {
@@ -75,6 +75,11 @@ export interface Headline {
   failures: number
 }
 
+/** The runs of one experiment, smallest cluster first. */
+export function runsOf(results: Results, group: Group): SimResult[] {
+  return results.sim.filter((r) => r.group === group).sort((a, b) => a.nodes - b.nodes)
+}
+
 /** Σ events / Σ member-hours over `runs`. */
 export function perMemberHour(runs: readonly SimResult[], what: 'falseSuspicions' | 'falseDeaths'): number {
   const events = runs.reduce((a, r) => a + r[what], 0)
@@ -85,27 +90,17 @@ export function perMemberHour(runs: readonly SimResult[], what: 'falseSuspicions
 const ms = (xs: number[], q: number) => round(quantile(xs, q), 0)
 
 export function headline(results: Results): Headline {
-  const crash = results.sim.filter((r) => r.scenario === 'crash')
+  const crash = runsOf(results, 'crash')
   const first = crash.map((r) => r.firstDetectionMs).filter((x): x is number => x !== null)
   const full = crash.map((r) => r.fullDetectionMs).filter((x): x is number => x !== null)
   const ref = references(crash[0]?.profile ?? 'lan', crash[0]?.nodes ?? results.plan.crash.nodes)
 
-  const steady = groupBy(
-    results.sim
-      .filter(
-        (r) => r.scenario === 'steady' && r.loss === 0 && r.lifeguard && results.plan.scale.sizes.includes(r.nodes),
-      )
-      .sort((a, b) => a.nodes - b.nodes),
-    (r) => r.nodes,
-  )
+  const steady = groupBy(runsOf(results, 'scale'), (r) => r.nodes)
   const avg = (rs: SimResult[], f: (r: SimResult) => number | null) =>
     round(mean(rs.map(f).filter((x): x is number => x !== null)), 2)
   const bytes = [...steady.values()].map((rs) => avg(rs, (r) => r.bytesPerMemberPerSecond))
 
-  const updates = groupBy(
-    results.sim.filter((r) => r.scenario === 'update').sort((a, b) => a.nodes - b.nodes),
-    (r) => r.nodes,
-  )
+  const updates = groupBy(runsOf(results, 'update'), (r) => r.nodes)
   const p50 = [...updates.values()].map((rs) => avg(rs, (r) => r.disseminationP50Ms))
   const p99 = [...updates.values()].map((rs) => avg(rs, (r) => r.disseminationP99Ms))
   const sizes = [...updates.keys()]
@@ -113,9 +108,7 @@ export function headline(results: Results): Headline {
   const { loss } = results.plan
   const at = loss.losses.includes(0.1) ? 0.1 : loss.losses[Math.floor(loss.losses.length / 2)]
   const lossRuns = (lifeguard: boolean) =>
-    results.sim.filter(
-      (r) => r.scenario === 'steady' && r.nodes === loss.nodes && r.loss === at && r.lifeguard === lifeguard,
-    )
+    runsOf(results, 'loss').filter((r) => r.loss === at && r.lifeguard === lifeguard)
   const rates = (lifeguard: boolean) => ({
     suspicionsPerMemberHour: round(perMemberHour(lossRuns(lifeguard), 'falseSuspicions'), 3),
     deathsPerMemberHour: round(perMemberHour(lossRuns(lifeguard), 'falseDeaths'), 3),

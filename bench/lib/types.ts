@@ -6,6 +6,9 @@
 
 export type Scenario = 'steady' | 'crash' | 'update' | 'pause'
 
+/** The experiment a simulator run belongs to, i.e. the chart it feeds. */
+export type Group = 'crash' | 'scale' | 'update' | 'loss'
+
 /** The arguments of one `node bench/dist/sim.js` run. */
 export interface SimRun {
   nodes: number
@@ -36,6 +39,11 @@ export interface SimResult {
   disseminationP50Ms: number | null
   disseminationP99Ms: number | null
   maxHeapMB: number
+  /** Packet vs push-pull (anti-entropy) bytes; optional detail of bytesPerMemberPerSecond. */
+  packetBytesPerMemberPerSecond?: number
+  syncBytesPerMemberPerSecond?: number
+  /** Which experiment ran it: added by the report, not printed by the simulator. */
+  group?: Group
 }
 
 /** One real-cluster measurement: N spawned `murmur agent` processes on 127.0.0.1. */
@@ -76,7 +84,8 @@ export interface Plan {
   quick: boolean
   seed: number
   crash: { nodes: number; seconds: number; seeds: number }
-  scale: { sizes: number[]; seconds: number; updateSeeds: number; updateSeconds: number }
+  /** Per cluster size: a steady run of `seconds`, and `updateSeeds` update runs of `updateSeconds`. */
+  scale: Array<{ nodes: number; seconds: number; updateSeeds: number; updateSeconds: number }>
   loss: { nodes: number; seconds: number; seeds: number; losses: number[] }
   cluster: { sizes: number[]; profile: string; windowSeconds: number }
 }

@@ -8,7 +8,7 @@ export const TINY_PLAN: Plan = {
   quick: true,
   seed: 7,
   crash: { nodes: 10, seconds: 40, seeds: 2 },
-  scale: { sizes: [10, 20], seconds: 10, updateSeeds: 1, updateSeconds: 10 },
+  scale: [10, 20].map((nodes) => ({ nodes, seconds: 10, updateSeeds: 1, updateSeconds: 10 })),
   loss: { nodes: 10, seconds: 30, seeds: 1, losses: [0, 0.1] },
   cluster: { sizes: [], profile: 'lan', windowSeconds: 1 },
 }
