@@ -8,8 +8,8 @@
  *
  * Progress goes to stderr, a JSON summary to stdout. Run it as `npm run bench [-- --quick]`.
  */
-import { readFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { emptyCharts, localDate, runBenchmarks, writeReport } from './lib/bench.ts'
 import { makePlan } from './lib/plan.ts'
@@ -29,6 +29,7 @@ const USAGE = `usage: npm run bench -- [options]
                      (default docs/bench for a full run; a quick run writes none)
   --no-docs          never write the README's files
   --from <file>      re-render the report from an earlier results.json, running nothing
+                     (an interrupted run leaves results.partial.json, which works too)
   -h, --help         this text`
 
 interface Args {
@@ -93,6 +94,11 @@ export function parse(argv: string[]): Args | 'help' {
   }
 }
 
+/** Where the files go: --out, else bench/results/<date>. */
+function outDirFor(args: Args, date: string): string {
+  return resolve(args.out ?? join(ROOT, 'bench', 'results', date))
+}
+
 async function main(argv: string[]): Promise<number> {
   let args: Args | 'help'
   try {
@@ -114,15 +120,19 @@ async function main(argv: string[]): Promise<number> {
     log(`re-rendering ${args.from} (${results.sim.length} simulator runs, ${results.cluster.length} clusters)`)
   } else {
     const plan = makePlan(args.quick, args.seed)
-    log(`${args.quick ? 'quick' : 'full'} run, seed ${args.seed}`)
+    const partial = join(outDirFor(args, localDate(new Date())), 'results.partial.json')
+    log(`${args.quick ? 'quick' : 'full'} run, seed ${args.seed}; every finished run is saved to ${partial}`)
+    await mkdir(dirname(partial), { recursive: true })
     results = await runBenchmarks(plan, {
       jobs: args.jobs,
       sim: args.only !== 'cluster',
       cluster: args.only !== 'sim',
       log,
+      checkpoint: (r) => writeFile(partial, `${JSON.stringify(r)}\n`),
     })
+    await rm(partial, { force: true })
   }
-  const outDir = resolve(args.out ?? join(ROOT, 'bench', 'results', results.environment.date ?? localDate(new Date())))
+  const outDir = outDirFor(args, results.environment.date)
   const fullRun = !results.plan.quick && args.only === undefined
   const docsDir = args.noDocs
     ? undefined

@@ -20,6 +20,8 @@ export interface RunOptions {
   cluster?: boolean
   /** Progress lines. */
   log?: (line: string) => void
+  /** Called with everything measured so far after each run, so a long run that is stopped loses nothing. */
+  checkpoint?: (partial: Results) => Promise<void>
 }
 
 /** Runs every simulator run of the plan (in a pool of child processes), then the real clusters one after another. */
@@ -29,6 +31,24 @@ export async function runBenchmarks(plan: Plan, options: RunOptions = {}): Promi
   const sim: SimResult[] = []
   const cluster: ClusterResult[] = []
   const failures: Failure[] = []
+  const snapshot = (): Results => ({
+    version: 1,
+    environment: environment(),
+    plan,
+    wallSeconds: round((performance.now() - started) / 1000, 1),
+    sim: [...sim].sort(bySimRun),
+    cluster: [...cluster],
+    failures: [...failures],
+  })
+  // Checkpoints are written one at a time, in order; a failed write is reported, never fatal.
+  let saving = Promise.resolve()
+  const save = () => {
+    if (options.checkpoint === undefined) return
+    const partial = snapshot()
+    saving = saving
+      .then(() => options.checkpoint?.(partial))
+      .catch((err) => log(`checkpoint: ${(err as Error).message}`))
+  }
   if (options.sim !== false) {
     const runs = simRuns(plan)
     log(`simulator: ${runs.length} runs, ${options.jobs ?? availableParallelism()} at a time`)
@@ -62,6 +82,7 @@ export async function runBenchmarks(plan: Plan, options: RunOptions = {}): Promi
           failures.push({ what: name, error: (r.reason as Error).message })
           log(`[${done}/${runs.length}] ${name}: FAILED ${(r.reason as Error).message}`)
         }
+        save()
       },
     })
     clearInterval(heartbeat)
@@ -79,18 +100,11 @@ export async function runBenchmarks(plan: Plan, options: RunOptions = {}): Promi
         failures.push({ what: `cluster n=${n}`, error: (err as Error).message })
         log(`cluster n=${n}: FAILED ${(err as Error).message}`)
       }
+      save()
     }
   }
-  sim.sort(bySimRun)
-  return {
-    version: 1,
-    environment: environment(),
-    plan,
-    wallSeconds: round((performance.now() - started) / 1000, 1),
-    sim,
-    cluster,
-    failures,
-  }
+  await saving
+  return snapshot()
 }
 
 function describe(

@@ -12,7 +12,7 @@ const FULL_SCALE = [
   { nodes: 300, seconds: 60, updateSeeds: 5, updateSeconds: 30 },
   { nodes: 1000, seconds: 60, updateSeeds: 5, updateSeconds: 30 },
   { nodes: 3000, seconds: 30, updateSeeds: 3, updateSeconds: 20 },
-  { nodes: 10_000, seconds: 20, updateSeeds: 2, updateSeconds: 20 },
+  { nodes: 10_000, seconds: 20, updateSeeds: 1, updateSeconds: 20 },
 ]
 const LOSSES = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
 
@@ -37,7 +37,7 @@ export function makePlan(quick: boolean, seed = 1): Plan {
     seed,
     crash: { nodes: 100, seconds: 60, seeds: 50 },
     scale: FULL_SCALE,
-    loss: { nodes: 100, seconds: 300, seeds: 3, losses: LOSSES },
+    loss: { nodes: 100, seconds: 200, seeds: 2, losses: LOSSES },
     cluster: { sizes: [5, 10, 30], profile: 'lan', windowSeconds: 20 },
   }
 }
