@@ -54,6 +54,7 @@ export class TransmitLimitedQueue<T> {
    */
   take(budget: number, overhead = 2): T[] {
     const out: T[] = []
+    if (this.byKey.size === 0) return out
     const limit = this.limit()
     let left = budget
     const moved: Entry<T>[] = []

@@ -61,6 +61,9 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   private readonly statsRef: MembershipStats = newStats()
   private status: Status = { state: 'stopped' }
   private syncing = false
+  // the loops' callbacks, made once: they are scheduled a few times a second per node
+  private readonly onProbeTick = () => this.probeTick()
+  private readonly onGossipTick = () => this.gossipTick()
 
   constructor(init: MembershipInit) {
     super()
@@ -118,8 +121,8 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     // Each loop first fires after a random stagger within its interval, so that nodes started
     // together do not probe, gossip and push-pull in lockstep (memberlist triggerFunc).
     const stagger = (ms: number) => randomInt(this.ctx.random, ms)
-    this.schedule('probe', () => this.probeTick(), stagger(this.ctx.awareness.scale(this.config.probeIntervalMs)))
-    this.schedule('gossip', () => this.gossipTick(), stagger(this.config.gossipIntervalMs))
+    this.schedule('probe', this.onProbeTick, stagger(this.ctx.awareness.scale(this.config.probeIntervalMs)))
+    this.schedule('gossip', this.onGossipTick, stagger(this.config.gossipIntervalMs))
     if (this.config.pushPullIntervalMs > 0) this.schedule('sync', () => this.syncTick(), stagger(this.syncInterval()))
   }
 
@@ -218,6 +221,19 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   async broadcast(name: string, payload: Uint8Array = EMPTY): Promise<void> {
     this.requireStarted()
     await this.events.broadcast(name, payload)
+  }
+
+  /**
+   * Seeds the table with claims this node already knows (a snapshot of the cluster, or a
+   * simulator's bootstrap) without gossiping them: they are not news. Each claim goes through the
+   * same checks as one from the network (validity, precedence, signature) and emits the same
+   * events. Works before start(). Claim objects are only read, so many nodes may share them.
+   * Returns how many claims changed the table (with a synchronous verifier).
+   */
+  restore(claims: Iterable<Update>): number {
+    const before = this.statsRef.updatesApplied
+    for (const u of claims) this.table.receive(u, false)
+    return this.statsRef.updatesApplied - before
   }
 
   /** Every known member, ourselves first; tombstones (dead, left) included until reaped. */
@@ -341,10 +357,11 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     else if (!(err instanceof Error) || !err.message.startsWith('push-pull')) drops.malformed++
   }
 
-  private sendPacket(to: Peer, fields: ProbeFields, first: Update[] = []): void {
+  private sendPacket(to: Peer, fields: ProbeFields, first?: Update[]): void {
     const { config, queue, stats } = this.ctx
-    const firstBytes = first.reduce((n, u) => n + updateSize(u) + 2, 0)
-    const updates = first.concat(queue.take(config.packetBudgetBytes - firstBytes))
+    const firstBytes = first === undefined ? 0 : first.reduce((n, u) => n + updateSize(u) + 2, 0)
+    const taken = queue.take(config.packetBudgetBytes - firstBytes)
+    const updates = first === undefined ? taken : first.concat(taken)
     const events = this.events.queue.take(config.userEventBudgetBytes)
     if (
       fields.ping === undefined &&
@@ -372,7 +389,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     this.table.reap()
     const target = this.ctx.list.nextProbeTarget()
     if (target !== undefined) this.prober.probe(target, scheduledAt)
-    this.schedule('probe', () => this.probeTick(), this.ctx.awareness.scale(this.config.probeIntervalMs))
+    this.schedule('probe', this.onProbeTick, this.ctx.awareness.scale(this.config.probeIntervalMs))
   }
 
   private gossipTick(once = false): void {
@@ -383,7 +400,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       const targets = list.sample(config.gossipNodes, (r) => this.gossipable(r, now))
       for (const t of targets) this.sendPacket(t, {})
     }
-    if (!once) this.schedule('gossip', () => this.gossipTick(), config.gossipIntervalMs)
+    if (!once) this.schedule('gossip', this.onGossipTick, config.gossipIntervalMs)
   }
 
   private gossipable(r: MemberRecord, now: number): boolean {

@@ -18,10 +18,12 @@ interface OwnProbe {
   target: MemberRecord
   startedAt: number
   scheduledAt: number
-  helpers: Set<string>
-  nacks: Set<string>
-  failed: FailedProbe[]
-  timers: TimerId[]
+  /** Set once the indirect phase starts (most rounds end with a direct ack before it). */
+  helpers: Set<string> | undefined
+  nacks: Set<string> | undefined
+  failed: FailedProbe[] | undefined
+  indirectTimer: TimerId
+  failTimer: TimerId
 }
 
 interface Relay {
@@ -60,20 +62,22 @@ export class Prober {
       target,
       startedAt: ctx.clock.now(),
       scheduledAt,
-      helpers: new Set(),
-      nacks: new Set(),
-      failed: [],
-      timers: [],
+      helpers: undefined,
+      nacks: undefined,
+      failed: undefined,
+      indirectTimer: undefined,
+      failTimer: undefined,
     }
     this.pending.set(seq, round)
     ctx.stats.probes++
-    // buddy system: a suspect learns of its suspicion from the very ping, and can refute at once
-    const first = target.state === 'suspect' && target.stateClaim ? [target.stateClaim] : []
-    this.send(target, { ping: { seq, target: target.id } }, first)
+    // the timers first: a transport that answers synchronously must find them to cancel
     const timeout = ctx.awareness.scale(ctx.config.probeTimeoutMs)
     const interval = ctx.awareness.scale(ctx.config.probeIntervalMs)
-    round.timers.push(ctx.clock.setTimeout(() => this.indirect(seq, round), timeout))
-    round.timers.push(ctx.clock.setTimeout(() => this.fail(seq, round), Math.max(interval, timeout + 1)))
+    round.indirectTimer = ctx.clock.setTimeout(() => this.indirect(seq, round), timeout)
+    round.failTimer = ctx.clock.setTimeout(() => this.fail(seq, round), Math.max(interval, timeout + 1))
+    // buddy system: a suspect learns of its suspicion from the very ping, and can refute at once
+    const first = target.state === 'suspect' && target.stateClaim ? [target.stateClaim] : undefined
+    this.send(target, { ping: { seq, target: target.id } }, first)
   }
 
   onPing(from: string, ping: Ping): void {
@@ -131,7 +135,7 @@ export class Prober {
       return
     }
     const direct = from === p.target.id
-    if (!direct && !p.helpers.has(from)) return void ctx.stats.drops['unexpected-ack']++
+    if (!direct && p.helpers?.has(from) !== true) return void ctx.stats.drops['unexpected-ack']++
     this.end(ack.seq, p)
     const now = ctx.clock.now()
     if (direct) {
@@ -154,12 +158,12 @@ export class Prober {
 
   onNack(from: string, nack: Nack): void {
     const p = this.pending.get(nack.seq)
-    if (p === undefined || p.kind !== 'probe' || !p.helpers.has(from)) {
+    if (p === undefined || p.kind !== 'probe' || p.helpers?.has(from) !== true) {
       this.ctx.stats.drops['unexpected-ack']++
       return
     }
     this.ctx.stats.nacks++
-    p.nacks.add(from)
+    p.nacks?.add(from)
   }
 
   /** Drops every pending probe and relay (on stop). */
@@ -172,7 +176,9 @@ export class Prober {
 
   private indirect(seq: number, round: OwnProbe): void {
     const { ctx } = this
-    round.failed.push({ at: round.startedAt, via: 'direct', outcome: 'timeout' })
+    round.failed = [{ at: round.startedAt, via: 'direct', outcome: 'timeout' }]
+    round.helpers = new Set()
+    round.nacks = new Set()
     const target = round.target
     const helpers = ctx.list.sample(ctx.config.indirectChecks, (r) => r.state === 'alive' && r.id !== target.id)
     for (const h of helpers) {
@@ -186,15 +192,16 @@ export class Prober {
     const { ctx } = this
     this.end(seq, round)
     const now = ctx.clock.now()
-    for (const h of round.helpers) {
-      round.failed.push({ at: now, via: h, outcome: round.nacks.has(h) ? 'nack' : 'timeout' })
-    }
+    const failed = round.failed ?? []
+    const helpers = round.helpers ?? new Set<string>()
+    const nacks = round.nacks ?? new Set<string>()
+    for (const h of helpers) failed.push({ at: now, via: h, outcome: nacks.has(h) ? 'nack' : 'timeout' })
     if (ctx.config.lifeguard) {
       // Lifeguard: missing nacks mean our own messages may not be getting through
-      const missing = round.helpers.size === 0 ? 1 : round.helpers.size - round.nacks.size
+      const missing = helpers.size === 0 ? 1 : helpers.size - nacks.size
       if (missing > 0) ctx.awareness.apply(missing)
     }
-    this.table.suspectFromProbe(round.target.id, round.failed)
+    this.table.suspectFromProbe(round.target.id, failed)
     this.onResult({
       target: round.target.id,
       outcome: 'failed',
@@ -206,7 +213,8 @@ export class Prober {
 
   private end(seq: number, round: OwnProbe): void {
     this.pending.delete(seq)
-    for (const t of round.timers) this.ctx.clock.clearTimeout(t)
+    this.ctx.clock.clearTimeout(round.indirectTimer)
+    this.ctx.clock.clearTimeout(round.failTimer)
   }
 
   private endRelay(seq: number): void {

@@ -1,4 +1,4 @@
-import { decodePushPull, encodePushPull, type PushPull, type Update } from './codec/index.ts'
+import { decodePushPull, encodePushPull, scanPushPull, type Update } from './codec/index.ts'
 import type { Context } from './context.ts'
 import type { ClaimTable } from './table.ts'
 import type { UserEvents } from './user-events.ts'
@@ -50,13 +50,23 @@ export class PushPullSync {
   /**
    * Decodes and merges a remote state (throws DecodeError / MessageTooLargeError, counted by the
    * caller). `verified` is set while asynchronous signature checks of its claims are pending.
+   * Claims we already hold are recognised from their headers and never fully decoded; anything
+   * irregular goes through the full decoder, so the outcome is the same either way.
    */
-  merge(bytes: Uint8Array, joining: boolean): PushPull & { verified?: Promise<unknown> } {
-    const msg = decodePushPull(bytes, this.ctx.config)
+  merge(bytes: Uint8Array, joining: boolean): { join: boolean; claims: number; verified?: Promise<unknown> } {
+    const scanned = scanPushPull(bytes, this.ctx.config)
+    const msg = scanned ?? decodePushPull(bytes, this.ctx.config)
     const pending: Promise<void>[] = []
-    for (const u of msg.updates) {
+    const receive = (u: Update) => {
       const p = this.table.receive(u)
       if (p !== undefined) pending.push(p)
+    }
+    if (scanned === undefined) for (const u of (msg as ReturnType<typeof decodePushPull>).updates) receive(u)
+    else {
+      for (let i = 0; i < scanned.count; i++) {
+        if (this.table.isStale(scanned.header(i))) this.ctx.stats.updatesStale++
+        else receive(scanned.update(i))
+      }
     }
     if (joining) this.events.skipHistory(msg.eventLtime)
     else this.events.witness(msg.eventLtime)
@@ -65,7 +75,8 @@ export class PushPullSync {
       if (p !== undefined) pending.push(p)
     }
     this.ctx.stats.pushPulls++
-    return pending.length === 0 ? msg : { ...msg, verified: Promise.allSettled(pending) }
+    const claims = scanned === undefined ? (msg as ReturnType<typeof decodePushPull>).updates.length : scanned.count
+    return { join: msg.join, claims, ...(pending.length === 0 ? {} : { verified: Promise.allSettled(pending) }) }
   }
 
   /** Serves a remote push-pull: answer with our state, then merge theirs. */
@@ -87,7 +98,7 @@ export class PushPullSync {
         release = false
         void msg.verified.then(() => this.inflight--)
       }
-      ctx.log.trace('served push-pull from %s (join=%s, %d claims)', from, msg.join, msg.updates.length)
+      ctx.log.trace('served push-pull from %s (join=%s, %d claims)', from, msg.join, msg.claims)
       return response
     } finally {
       if (release) this.inflight--

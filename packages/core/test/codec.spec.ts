@@ -10,10 +10,12 @@ import {
   MessageTooLargeError,
   PROTOCOL_VERSION,
   resolveConfig,
+  seededRandom,
   updateSigningBytes,
 } from '@murmur/core'
-import { Packet, PushPull } from '../src/codec/messages.ts'
-import { alive, claim, userEvent } from './helpers.ts'
+import { Packet, PushPull, Update } from '../src/codec/messages.ts'
+import { scanPushPull } from '../src/codec/scan.ts'
+import { alive, claim, SEED, userEvent } from './helpers.ts'
 
 const limits = resolveConfig()
 
@@ -110,6 +112,128 @@ describe('codec', () => {
       decodePacket(encodePacket({ updates: updates.slice(1) }), limits).updates.length,
       DECODE_LIMITS.updatesPerPacket,
     )
+  })
+
+  it('writes exactly the bytes protons writes, from the cached encodings of claims and events', () => {
+    const big = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff) // lengths past one varint byte
+    const updates = [
+      alive('a', 3, { metadata: big, addrs: ['/ip4/1.2.3.4/tcp/5', 'x'.repeat(200)] }),
+      claim(Kind.SUSPECT, 'c', 2, 'a'),
+      claim(Kind.DEAD, 'd', 4294967295, 'a', { signature: big }),
+    ]
+    const events = [userEvent('a', 12, 'deploy', { payload: big }), userEvent('b', 0, 'x')]
+    const packets = [
+      {},
+      { ping: { seq: 1, target: 'b' } },
+      { ack: { seq: 4294967295, payload: big }, updates },
+      { nack: { seq: 3 }, events },
+      { pingReq: { seq: 2, target: 'c', targetAddrs: ['c'] }, updates, events },
+    ]
+    for (const p of packets) {
+      const expected = Packet.encode({ updates: [], events: [], ...p, version: PROTOCOL_VERSION })
+      assert.deepEqual(encodePacket(p), expected)
+      assert.deepEqual(encodePacket(p), expected, 'the second time, from the cache')
+    }
+    for (const join of [false, true]) {
+      for (const eventLtime of [0, 1, 300, 4294967295]) {
+        for (const s of [
+          { updates: [], events: [] },
+          { updates, events },
+        ]) {
+          const msg = { join, eventLtime, ...s }
+          assert.deepEqual(encodePushPull(msg), PushPull.encode({ ...msg, version: PROTOCOL_VERSION }))
+        }
+      }
+    }
+  })
+
+  describe('scanPushPull (the fast path of push-pull merges)', () => {
+    const updates = [
+      alive('a', 3, { metadata: Uint8Array.from({ length: 200 }, (_, i) => i), addrs: ['/ip4/1.2.3.4/tcp/5', 'b'] }),
+      claim(Kind.SUSPECT, 'c', 2, 'a'),
+      claim(Kind.DEAD, 'd', 4294967295, 'a', { signature: Uint8Array.from([1, 2]) }),
+      claim(Kind.LEFT, 'é€😀', 1, 'é€😀'),
+      alive('forged', 0, { from: 'x' }),
+      alive('', 0, { from: '' }),
+    ]
+    const state = {
+      join: true,
+      updates,
+      events: [userEvent('a', 9, 'e', { payload: Uint8Array.from([1]) })],
+      eventLtime: 77,
+    }
+
+    function agrees(bytes: Uint8Array): void {
+      const full = decodePushPull(bytes, limits)
+      const scanned = scanPushPull(bytes, limits)
+      assert.ok(scanned !== undefined)
+      assert.equal(scanned.join, full.join)
+      assert.equal(scanned.eventLtime, full.eventLtime)
+      assert.deepEqual(scanned.events, full.events)
+      assert.equal(scanned.count, full.updates.length)
+      full.updates.forEach((u, i) => {
+        assert.deepEqual(scanned.update(i), u)
+        const h = scanned.header(i)
+        assert.equal(h.kind, u.kind)
+        assert.equal(h.id, u.id)
+        assert.equal(h.incarnation, u.incarnation)
+        // byte lengths bound the string lengths: a lenient UTF-8 decode makes at most 2 characters of a byte
+        assert.equal(h.fromBytes === 0, u.from === '')
+        assert.ok(2 * h.fromBytes >= u.from.length)
+        assert.equal(h.fromIsId, u.from === u.id && u.id !== '')
+        assert.equal(h.metadataBytes, u.metadata.byteLength)
+        assert.equal(h.addrs, u.addrs.length)
+        assert.ok(2 * h.maxAddrBytes >= Math.max(0, ...u.addrs.map((a) => a.length)))
+      })
+    }
+
+    it('reads every claim header and claim as the full decoder does', () => {
+      agrees(encodePushPull(state))
+      agrees(encodePushPull({ join: false, updates: [], events: [], eventLtime: 0 }))
+    })
+
+    it('declines anything irregular, leaving it to the full decoder', () => {
+      const ok = encodePushPull(state)
+      const claimBytes = (u: Partial<Update>) => Update.encode({ ...alive('z'), ...u })
+      const withClaim = (raw: Uint8Array) => Uint8Array.from([...ok, 0x1a, raw.byteLength, ...raw])
+      const irregular: Array<[string, Uint8Array]> = [
+        ['another version', encodePushPull(state).map((b, i) => (i === 1 ? 2 : b))],
+        ['an unknown top-level field', Uint8Array.from([...ok, 0x30, 0x01])],
+        ['a repeated singular field', Uint8Array.from([...ok, 0x08, 0x01])],
+        ['a wrong wire type', Uint8Array.from([...ok, 0x1d, 0, 0, 0, 0])],
+        ['a truncated claim', Uint8Array.from([...ok, 0x1a, 0x05, 0x12])],
+        ['an unknown kind', withClaim(Uint8Array.from([0x08, 0x09, 0x12, 0x01, 0x7a]))],
+        ['an unknown claim field', withClaim(Uint8Array.from([...claimBytes({}), 0x40, 0x01]))],
+        ['too many addresses', withClaim(claimBytes({ addrs: Array.from({ length: 17 }, () => 'x') }))],
+        ['an oversized state', new Uint8Array(limits.maxSyncBytes + 1)],
+      ]
+      for (const [what, bytes] of irregular) assert.equal(scanPushPull(bytes, limits), undefined, what)
+    })
+
+    it('never accepts what the full decoder rejects, nor disagrees with it (fuzz)', () => {
+      const random = seededRandom(SEED)
+      const base = encodePushPull(state)
+      let accepted = 0
+      for (let i = 0; i < 3000; i++) {
+        const bytes = base.slice(0, Math.max(1, base.byteLength - Math.floor(random.next() * 4)))
+        for (let j = 0; j < 1 + Math.floor(random.next() * 3); j++) {
+          bytes[Math.floor(random.next() * bytes.byteLength)] = Math.floor(random.next() * 256)
+        }
+        let full: unknown
+        try {
+          full = decodePushPull(bytes, limits)
+        } catch {
+          full = undefined
+        }
+        const scanned = scanPushPull(bytes, limits)
+        if (full === undefined) assert.equal(scanned, undefined, `accepted what the decoder rejects: ${bytes}`)
+        else if (scanned !== undefined) {
+          agrees(bytes)
+          accepted++
+        }
+      }
+      assert.ok(accepted > 100, `only ${accepted} mutants were regular`)
+    })
   })
 
   it('signs a claim over its content without the signature, in its own domain', () => {

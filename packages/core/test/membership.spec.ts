@@ -390,6 +390,25 @@ describe('Membership anti-entropy', () => {
     for (const m of nodes) assert.equal(m.members().filter((x) => x.state === 'alive').length, 4)
   })
 
+  it('restore() seeds the table from known claims without gossiping them', async () => {
+    const { m, clock, sent } = await lone('a')
+    const claims = [alive('a'), alive('b'), alive('c', 3), claim(Kind.DEAD, 'c', 3, 'b'), alive('d', 0, { from: 'x' })]
+    const joins: string[] = []
+    m.addEventListener('member:join', (e) => joins.push(e.detail.id))
+    assert.equal(m.restore(claims), 3)
+    assert.deepEqual(joins, ['b', 'c'])
+    assert.equal(m.member('c')?.state, 'dead')
+    assert.equal(m.member('d'), undefined)
+    assert.equal(m.stats().drops['forged-origin'], 1)
+    assert.equal(m.stats().queueDepth, 1, 'only our own alive claim is queued')
+    const from = sent.length
+    clock.advance(3000)
+    for (const s of sent.slice(from)) {
+      for (const u of s.packet.updates) assert.ok(u.id === 'a' || u.from === 'a', 'only our own claims are sent')
+    }
+    assert.equal(m.restore(claims), 0, 'nothing new the second time')
+  })
+
   it('pushPull() with one peer merges both views', async () => {
     const net = new SimNetwork({ seed: SEED })
     const a = net.addNode('a')

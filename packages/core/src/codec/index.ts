@@ -3,6 +3,7 @@ import { DecodeError, MessageTooLargeError } from '../errors.ts'
 import { Kind, Packet, PushPull, Update, UserEvent } from './messages.ts'
 
 export type { Ack, Nack, Ping, PingReq } from './messages.ts'
+export { type ClaimHeader, type ScannedPushPull, scanPushPull } from './scan.ts'
 export { Kind, Packet, PushPull, Update, UserEvent }
 
 export interface CodecLimits {
@@ -36,22 +37,157 @@ function decodeWith<T>(
   return msg
 }
 
-export function encodePacket(p: Omit<Packet, 'version' | 'updates' | 'events'> & Partial<Packet>): Uint8Array {
-  return Packet.encode({ updates: [], events: [], ...p, version: PROTOCOL_VERSION })
+/**
+ * Encoded claims and events, by object. A claim is immutable once made and is sent many times
+ * (piggybacked, gossiped, in every push-pull), so it is encoded once. Never mutate a claim or an
+ * event after it has been encoded.
+ */
+const encodedUpdates = new WeakMap<Update, Uint8Array>()
+const encodedEvents = new WeakMap<UserEvent, Uint8Array>()
+
+/** The protobuf encoding of a claim, cached per object. */
+export function encodeUpdate(u: Update): Uint8Array {
+  let bytes = encodedUpdates.get(u)
+  if (bytes === undefined) {
+    bytes = Update.encode(u)
+    encodedUpdates.set(u, bytes)
+  }
+  return bytes
 }
+
+function encodeEvent(e: UserEvent): Uint8Array {
+  let bytes = encodedEvents.get(e)
+  if (bytes === undefined) {
+    bytes = UserEvent.encode(e)
+    encodedEvents.set(e, bytes)
+  }
+  return bytes
+}
+
+/**
+ * Small messages are carved out of a shared ArrayBuffer, as Node's Buffer pool does: a small
+ * `new Uint8Array(n)` lives on V8's heap and costs a copy the first time anything (the protobuf
+ * reader does) asks for its `.buffer`.
+ */
+const POOL_BYTES = 64 * 1024
+const POOLED_MAX = 4096
+let pool = new ArrayBuffer(POOL_BYTES)
+let poolUsed = 0
+
+function allocBytes(size: number): Uint8Array<ArrayBuffer> {
+  if (size > POOLED_MAX) return new Uint8Array(size)
+  if (poolUsed + size > POOL_BYTES) {
+    pool = new ArrayBuffer(POOL_BYTES)
+    poolUsed = 0
+  }
+  const out = new Uint8Array(pool, poolUsed, size)
+  poolUsed += (size + 7) & ~7
+  return out
+}
+
+function varintLength(n: number): number {
+  let len = 1
+  while (n >= 0x80) {
+    n = Math.floor(n / 128)
+    len++
+  }
+  return len
+}
+
+function writeVarint(out: Uint8Array, pos: number, n: number): number {
+  while (n >= 0x80) {
+    out[pos++] = (n & 0x7f) | 0x80
+    n = Math.floor(n / 128)
+  }
+  out[pos++] = n
+  return pos
+}
+
+/**
+ * `head` followed by repeated length-delimited fields built from already encoded messages, and an
+ * optional varint field: the bytes protons would write for the whole message, since it writes
+ * fields in field-number order and these are the last fields of their messages.
+ */
+function withFields(
+  head: Uint8Array,
+  updatesTag: number,
+  updates: readonly Update[],
+  eventsTag: number,
+  events: readonly UserEvent[],
+  last?: [tag: number, value: number],
+): Uint8Array {
+  let size = head.byteLength
+  for (const u of updates) size += framed(encodeUpdate(u))
+  for (const e of events) size += framed(encodeEvent(e))
+  if (last !== undefined) size += 1 + varintLength(last[1])
+  const out = allocBytes(size)
+  out.set(head, 0)
+  let pos = head.byteLength
+  for (const u of updates) pos = writeFramed(out, pos, updatesTag, encodeUpdate(u))
+  for (const e of events) pos = writeFramed(out, pos, eventsTag, encodeEvent(e))
+  if (last !== undefined) {
+    out[pos++] = last[0]
+    pos = writeVarint(out, pos, last[1])
+  }
+  return out
+}
+
+function framed(b: Uint8Array): number {
+  return 1 + varintLength(b.byteLength) + b.byteLength
+}
+
+function writeFramed(out: Uint8Array, pos: number, tag: number, b: Uint8Array): number {
+  out[pos++] = tag
+  pos = writeVarint(out, pos, b.byteLength)
+  if (b.byteLength < 32) for (let i = 0; i < b.byteLength; i++) out[pos + i] = b[i]
+  else out.set(b, pos)
+  return pos + b.byteLength
+}
+
+// Wire tags (field number << 3 | wire type) of the fields written by withFields.
+const PACKET_UPDATES = (6 << 3) | 2
+const PACKET_EVENTS = (7 << 3) | 2
+const SYNC_UPDATES = (3 << 3) | 2
+const SYNC_EVENTS = (4 << 3) | 2
+const SYNC_EVENT_LTIME = (5 << 3) | 0
+
+const NONE: never[] = []
+
+export function encodePacket(p: Omit<Packet, 'version' | 'updates' | 'events'> & Partial<Packet>): Uint8Array {
+  const head = Packet.encode({
+    version: PROTOCOL_VERSION,
+    ping: p.ping,
+    ack: p.ack,
+    nack: p.nack,
+    pingReq: p.pingReq,
+    updates: NONE,
+    events: NONE,
+  })
+  return withFields(head, PACKET_UPDATES, p.updates ?? NONE, PACKET_EVENTS, p.events ?? NONE)
+}
+
+/** protons decode limits, made once per limits object (a config is frozen and lives long). */
+const packetLimits = new WeakMap<CodecLimits, object>()
 
 /** Throws DecodeError (with a `reason`) or MessageTooLargeError. */
 export function decodePacket(bytes: Uint8Array, limits: CodecLimits): Packet {
-  return decodeWith(Packet, bytes, limits.maxPacketBytes, {
-    updates: DECODE_LIMITS.updatesPerPacket,
-    events: DECODE_LIMITS.eventsPerPacket,
-    updates$: { addrs: limits.maxAddrsPerMember },
-    pingReq: { targetAddrs: limits.maxAddrsPerMember },
-  })
+  let decodeLimits = packetLimits.get(limits)
+  if (decodeLimits === undefined) {
+    decodeLimits = {
+      updates: DECODE_LIMITS.updatesPerPacket,
+      events: DECODE_LIMITS.eventsPerPacket,
+      updates$: { addrs: limits.maxAddrsPerMember },
+      pingReq: { targetAddrs: limits.maxAddrsPerMember },
+    }
+    if (Object.isFrozen(limits)) packetLimits.set(limits, decodeLimits)
+  }
+  return decodeWith(Packet, bytes, limits.maxPacketBytes, decodeLimits)
 }
 
 export function encodePushPull(p: Omit<PushPull, 'version'>): Uint8Array {
-  return PushPull.encode({ ...p, version: PROTOCOL_VERSION })
+  const head = PushPull.encode({ version: PROTOCOL_VERSION, join: p.join, updates: NONE, events: NONE, eventLtime: 0 })
+  const last: [number, number] | undefined = p.eventLtime !== 0 ? [SYNC_EVENT_LTIME, p.eventLtime] : undefined
+  return withFields(head, SYNC_UPDATES, p.updates, SYNC_EVENTS, p.events, last)
 }
 
 export function decodePushPull(bytes: Uint8Array, limits: CodecLimits): PushPull {
@@ -62,8 +198,14 @@ export function decodePushPull(bytes: Uint8Array, limits: CodecLimits): PushPull
   })
 }
 
+const prefixes = new Map<string, Uint8Array>()
+
 function withPrefix(prefix: string, body: Uint8Array): Uint8Array {
-  const p = encoder.encode(prefix)
+  let p = prefixes.get(prefix)
+  if (p === undefined) {
+    p = encoder.encode(prefix)
+    prefixes.set(prefix, p)
+  }
   const out = new Uint8Array(p.byteLength + body.byteLength)
   out.set(p, 0)
   out.set(body, p.byteLength)
@@ -82,11 +224,11 @@ export function eventSigningBytes(e: UserEvent): Uint8Array {
 
 /** Encoded size of an update, for packing packets under a byte budget. */
 export function updateSize(u: Update): number {
-  return Update.encode(u).byteLength
+  return encodeUpdate(u).byteLength
 }
 
 export function eventSize(e: UserEvent): number {
-  return UserEvent.encode(e).byteLength
+  return encodeEvent(e).byteLength
 }
 
 export const KIND_TO_STATE = {

@@ -68,32 +68,33 @@ export class ManualClock implements Clock {
 
   private push(t: Timer): void {
     const h = this.heap
+    let i = h.length
     h.push(t)
-    let i = h.length - 1
     while (i > 0) {
       const parent = (i - 1) >> 1
-      if (!before(h[i], h[parent])) break
-      ;[h[i], h[parent]] = [h[parent], h[i]]
+      if (!before(t, h[parent])) break
+      h[i] = h[parent]
       i = parent
     }
+    h[i] = t
   }
 
   private pop(): void {
     const h = this.heap
     const last = h.pop()!
-    if (h.length === 0) return
-    h[0] = last
+    const n = h.length
+    if (n === 0) return
     let i = 0
     for (;;) {
       const l = 2 * i + 1
+      if (l >= n) break
       const r = l + 1
-      let m = i
-      if (l < h.length && before(h[l], h[m])) m = l
-      if (r < h.length && before(h[r], h[m])) m = r
-      if (m === i) break
-      ;[h[i], h[m]] = [h[m], h[i]]
-      i = m
+      const c = r < n && before(h[r], h[l]) ? r : l
+      if (!before(h[c], last)) break
+      h[i] = h[c]
+      i = c
     }
+    h[i] = last
   }
 }
 

@@ -24,7 +24,10 @@ export interface SimTraffic {
   packetsDelivered: number
   packetsLost: number
   bytesSent: number
+  /** Push-pull requests (each one a request and a response on the reliable path). */
   requests: number
+  /** Bytes of push-pull requests and of their responses. */
+  requestBytes: number
 }
 
 interface Node {
@@ -46,7 +49,14 @@ interface Node {
 export class SimNetwork {
   readonly clock: ManualClock
   readonly random: Random
-  readonly traffic: SimTraffic = { packetsSent: 0, packetsDelivered: 0, packetsLost: 0, bytesSent: 0, requests: 0 }
+  readonly traffic: SimTraffic = {
+    packetsSent: 0,
+    packetsDelivered: 0,
+    packetsLost: 0,
+    bytesSent: 0,
+    requests: 0,
+    requestBytes: 0,
+  }
   private readonly nodes = new Map<string, Node>()
   private readonly linkLoss = new Map<string, number>()
   private readonly linkLatency = new Map<string, number>()
@@ -234,6 +244,7 @@ export class SimNetwork {
 
   private request(from: string, to: string, bytes: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
     this.traffic.requests++
+    this.traffic.requestBytes += bytes.byteLength
     return new Promise((resolve, reject) => {
       const onAbort = () => reject(signal.reason ?? new Error('aborted'))
       if (signal.aborted) return onAbort()
@@ -251,7 +262,10 @@ export class SimNetwork {
             const handler = this.nodes.get(to)?.handlers
             if (handler === undefined) return reject(new Error(`${to} is not listening`))
             handler.onRequest(from, bytes).then(
-              (response) => this.clock.setTimeout(() => resolve(response), this.delay(to, from)),
+              (response) => {
+                this.traffic.requestBytes += response.byteLength
+                this.clock.setTimeout(() => resolve(response), this.delay(to, from))
+              },
               (err) => this.clock.setTimeout(() => reject(err), this.delay(to, from)),
             )
           }),
