@@ -39,7 +39,10 @@
  * ```
  * A whole cluster joining through one seed at once opens many inbound connections to it in the
  * same second: raise the connection manager's `inboundConnectionThreshold` (5 per host per second
- * by default) or allow-list the cluster's hosts, as {@link createMurmurNode} does.
+ * by default) or allow-list the cluster's hosts, as {@link createMurmurNode} does. Consider
+ * `connectionMonitor: { enabled: false }` too: Murmur probes every member itself, and the
+ * monitor's sweep over every connection every 10 s is the largest steady-state cost of a node
+ * with many members (createMurmurNode disables it).
  *
  * @packageDocumentation
  */
@@ -135,6 +138,10 @@ export interface TransportStats {
   requestsServed: number
   /** Outbound requests that failed: dial, refusal, reset, timeout, bad response. */
   requestsFailed: number
+  /** Payload bytes written: packets, requests and responses (without length prefixes or libp2p overhead). */
+  bytesSent: number
+  /** Payload bytes of every whole frame read, refused frames included. */
+  bytesReceived: number
   /** Inbound frames refused, by reason; each reset its stream. */
   frameErrors: Record<FrameErrorReason, number>
   /** Outbound packets dropped, by reason. */

@@ -62,17 +62,18 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
   private readonly core: Membership
   private readonly transport: StreamTransport
   private readonly discovery = new TypedEventEmitter<PeerDiscoveryEvents>()
+  /** Addresses last announced to peer discovery, by member id: each change is one peer-store write. */
+  private readonly discovered = new Map<string, string>()
   private readonly log: Logger
   private started = false
   /** The address list last handed to the engine, joined; undefined forces the next refresh. */
   private announced: string | undefined
   private readonly onAddressChange = (): void => this.refreshAddresses()
+  private readonly components: MembershipComponents
 
-  constructor(
-    private readonly components: MembershipComponents,
-    init: MembershipInit,
-  ) {
+  constructor(components: MembershipComponents, init: MembershipInit) {
     super()
+    this.components = components
     this.log = components.logger.forComponent('murmur:service')
     this.config = resolveConfig({ ...init.config, profile: init.profile })
     const self = components.peerId.toString()
@@ -96,11 +97,14 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
       ackPayload: init.ackPayload,
     })
     for (const name of FORWARDED) this.forward(name)
-    for (const name of ['member:join', 'member:update', 'member:alive'] as const) {
+    for (const name of ['member:join', 'member:update'] as const) {
       this.core.addEventListener(name, (e) => this.announcePeer(e.detail))
     }
     for (const name of ['member:leave', 'member:reap'] as const) {
-      this.core.addEventListener(name, (e) => this.transport.forget(e.detail.id))
+      this.core.addEventListener(name, (e) => {
+        this.transport.forget(e.detail.id)
+        this.discovered.delete(e.detail.id)
+      })
     }
     registerMetrics(components.metrics, this)
   }
@@ -114,8 +118,15 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
   async start(): Promise<void> {
     if (this.started) return
     this.started = true
-    await this.transport.start()
-    await this.core.start()
+    try {
+      await this.transport.start()
+      await this.core.start()
+    } catch (err) {
+      this.started = false
+      this.core.stop()
+      await this.transport.stop()
+      throw err
+    }
     const { events } = this.components
     events.addEventListener('transport:listening', this.onAddressChange)
     events.addEventListener('transport:close', this.onAddressChange)
@@ -233,9 +244,12 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
     this.core.setAddresses(addrs)
   }
 
-  /** A live member becomes a libp2p discovery result: {id, multiaddrs} for the peer store. */
+  /** A live member becomes a libp2p discovery result, {id, multiaddrs}, when its addresses are new. */
   private announcePeer(m: Member): void {
     if (m.state !== 'alive' || this.discovery.listenerCount('peer') === 0) return
+    const key = m.addrs.join(' ')
+    if (this.discovered.get(m.id) === key) return
+    this.discovered.set(m.id, key)
     try {
       const id = peerIdFromString(m.id)
       const multiaddrs: Multiaddr[] = []

@@ -54,10 +54,10 @@ export function registerMetrics(metrics: Metrics | undefined, source: MetricsSou
   })
   metrics.registerCounterGroup('murmur_bytes_total', {
     label: 'direction',
-    help: 'Membership bytes received and sent (packets and push-pull)',
+    help: 'Membership payload bytes received and sent (packets and push-pull, without libp2p framing)',
     calculate: () => {
-      const s = source.stats()
-      return { in: s.bytesIn, out: s.bytesOut }
+      const t = source.stats().transport
+      return { in: t.bytesReceived, out: t.bytesSent }
     },
   })
   metrics.registerCounterGroup('murmur_packets_total', {

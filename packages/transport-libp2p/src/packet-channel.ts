@@ -32,11 +32,10 @@ export class PacketChannel {
   private stream: Stream | undefined
   private flushing = false
   private closed = false
+  private readonly host: ChannelHost
 
-  constructor(
-    peer: Peer,
-    private readonly host: ChannelHost,
-  ) {
+  constructor(peer: Peer, host: ChannelHost) {
+    this.host = host
     this.id = peer.id
     this.peer = peer
   }
@@ -99,6 +98,7 @@ export class PacketChannel {
         inFlight = 1
         const ready = stream.send(encode.single(frame))
         counters.packetsSent++
+        counters.bytesSent += frame.byteLength
         if (!ready) await stream.onDrain({ signal: AbortSignal.timeout(this.host.timeoutMs) })
         inFlight = 0
       }

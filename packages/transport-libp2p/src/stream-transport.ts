@@ -1,9 +1,7 @@
 import type { ComponentLogger, Connection, Logger, Startable, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError, MessageTooLargeError, type Peer, type Transport } from '@murmur/core'
-import { decode } from 'it-length-prefixed'
 import {
   MAX_INBOUND_PACKET_STREAMS,
   MAX_INBOUND_SYNC_STREAMS,
@@ -12,10 +10,11 @@ import {
   PROTOCOL_PREFIX,
   protocolsFor,
 } from './constants.ts'
-import { FrameRejectedError, PeerBlockedError, PeerNotAllowedError, TransportStoppedError } from './errors.ts'
+import { PeerBlockedError, PeerNotAllowedError, TransportStoppedError } from './errors.ts'
+import { type FrameHandlers, type InboundContext, servePacketStream, serveSyncStream } from './inbound.ts'
 import type { Faults, MembershipComponents, TransportStats } from './index.ts'
 import { type ChannelHost, PacketChannel } from './packet-channel.ts'
-import { dialAddrs, frameError, isContentError, raceSignal, seedPeerId } from './stream-utils.ts'
+import { dialAddrs, frameError, readFrame, seedPeerId, writeFrame } from './stream-utils.ts'
 
 export type StreamTransportComponents = Pick<MembershipComponents, 'registrar' | 'connectionManager'> & {
   logger: ComponentLogger
@@ -34,15 +33,6 @@ export interface StreamTransportInit {
   allow?: Iterable<string>
 }
 
-/**
- * What the transport hands frames to: core's TransportHandlers, where `onPacket` may return
- * `false` to say the bytes were garbage, and the stream that carried them is then reset.
- */
-export interface FrameHandlers {
-  onPacket(from: string, bytes: Uint8Array): unknown
-  onRequest(from: string, bytes: Uint8Array): Promise<Uint8Array>
-}
-
 type Status = { state: 'stopped' } | { state: 'started'; shutdown: AbortController }
 
 function newCounters(): TransportStats {
@@ -53,6 +43,8 @@ function newCounters(): TransportStats {
     requestsReceived: 0,
     requestsServed: 0,
     requestsFailed: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
     frameErrors: { 'too-large': 0, truncated: 0, malformed: 0, rejected: 0 },
     sendDrops: { 'queue-full': 0, 'too-large': 0, 'stream-failed': 0, 'not-allowed': 0, fault: 0, stopped: 0 },
     refusedStreams: 0,
@@ -82,11 +74,10 @@ export class StreamTransport implements Transport, Startable {
   private dropRate = 0
   private blocked = new Set<string>()
   private status: Status = { state: 'stopped' }
+  private readonly components: StreamTransportComponents
 
-  constructor(
-    private readonly components: StreamTransportComponents,
-    init: StreamTransportInit,
-  ) {
+  constructor(components: StreamTransportComponents, init: StreamTransportInit) {
+    this.components = components
     const protocols = protocolsFor(init.protocolPrefix ?? PROTOCOL_PREFIX)
     this.packetProtocol = protocols.packet
     this.syncProtocol = protocols.sync
@@ -110,14 +101,19 @@ export class StreamTransport implements Transport, Startable {
   async start(): Promise<void> {
     if (this.status.state === 'started') return
     const { registrar } = this.components
-    await registrar.handle(this.packetProtocol, (s, c) => this.onPacketStream(s, c), {
+    await registrar.handle(this.packetProtocol, (s, c) => this.onStream(s, c, servePacketStream), {
       maxInboundStreams: MAX_INBOUND_PACKET_STREAMS,
       maxOutboundStreams: MAX_OUTBOUND_PACKET_STREAMS,
     })
-    await registrar.handle(this.syncProtocol, (s, c) => this.onSyncStream(s, c), {
-      maxInboundStreams: MAX_INBOUND_SYNC_STREAMS,
-      maxOutboundStreams: MAX_OUTBOUND_SYNC_STREAMS,
-    })
+    try {
+      await registrar.handle(this.syncProtocol, (s, c) => this.onStream(s, c, serveSyncStream), {
+        maxInboundStreams: MAX_INBOUND_SYNC_STREAMS,
+        maxOutboundStreams: MAX_OUTBOUND_SYNC_STREAMS,
+      })
+    } catch (err) {
+      await Promise.resolve(registrar.unhandle(this.packetProtocol)).catch(() => {})
+      throw err
+    }
     this.status = { state: 'started', shutdown: new AbortController() }
   }
 
@@ -128,8 +124,14 @@ export class StreamTransport implements Transport, Startable {
     this.status = { state: 'stopped' }
     for (const channel of this.channels.values()) channel.close()
     this.channels.clear()
-    await this.components.registrar.unhandle(this.packetProtocol)
-    await this.components.registrar.unhandle(this.syncProtocol)
+    for (const protocol of [this.packetProtocol, this.syncProtocol]) {
+      // the node may be tearing the registrar down at the same time; stopping must not fail
+      try {
+        await this.components.registrar.unhandle(protocol)
+      } catch (err) {
+        this.log.error('could not unhandle %s - %e', protocol, err)
+      }
+    }
   }
 
   listen(handlers: FrameHandlers): void {
@@ -234,12 +236,13 @@ export class StreamTransport implements Transport, Startable {
   }
 
   private async exchange(stream: Stream, bytes: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
-    const lp = lpStream(stream, { maxDataLength: this.maxSyncBytes, maxBufferSize: this.maxSyncBytes + 16 })
     try {
-      await lp.write(bytes, { signal })
+      await writeFrame(stream, bytes, signal)
+      this.counters.bytesSent += bytes.byteLength
       await stream.close({ signal }) // half-close: the request is complete, the response follows
-      const response = await lp.read({ signal })
-      return response.subarray()
+      const response = await readFrame(stream, this.maxSyncBytes, signal)
+      this.counters.bytesReceived += response.byteLength
+      return response
     } catch (err) {
       const reason = frameError(err)
       if (reason !== undefined) this.counters.frameErrors[reason]++
@@ -248,75 +251,33 @@ export class StreamTransport implements Transport, Startable {
     }
   }
 
-  /** Admission of an inbound stream; refused streams are reset and counted. */
-  private admit(from: string, stream: Stream): boolean {
+  /** Admission of an inbound stream: the context to serve it with, or undefined (reset, counted). */
+  private admit(stream: Stream, from: string): InboundContext | undefined {
     if (this.status.state !== 'started' || this.handlers === undefined) {
       stream.abort(new TransportStoppedError())
-      return false
+      return undefined
     }
     if (!this.allowed(from)) {
       this.counters.refusedStreams++
       this.log('refused a %s stream from %s: not on the allow-list', stream.protocol, from)
       stream.abort(new PeerNotAllowedError(`${from} is not on the allow-list`))
-      return false
+      return undefined
     }
-    return true
+    return {
+      counters: this.counters,
+      log: this.log,
+      handlers: this.handlers,
+      maxPacketBytes: this.maxPacketBytes,
+      maxSyncBytes: this.maxSyncBytes,
+      timeoutMs: this.timeoutMs,
+      shutdown: this.status.shutdown.signal,
+      isBlocked: (id) => this.blocked.has(id),
+    }
   }
 
-  private async onPacketStream(stream: Stream, connection: Connection): Promise<void> {
+  private async onStream(stream: Stream, connection: Connection, serve: typeof servePacketStream): Promise<void> {
     const from = connection.remotePeer.toString()
-    if (!this.admit(from, stream)) return
-    try {
-      for await (const frame of decode(stream, { maxDataLength: this.maxPacketBytes })) {
-        if (this.blocked.has(from)) {
-          this.counters.faultDropsIn++
-          continue
-        }
-        this.counters.packetsReceived++
-        if (this.handlers?.onPacket(from, frame.subarray()) === false) {
-          this.counters.frameErrors.rejected++
-          throw new FrameRejectedError(`a packet from ${from} did not decode`)
-        }
-      }
-      await stream.close({ signal: AbortSignal.timeout(this.timeoutMs) })
-    } catch (err) {
-      this.countInbound(from, stream, err)
-    }
-  }
-
-  private async onSyncStream(stream: Stream, connection: Connection): Promise<void> {
-    const from = connection.remotePeer.toString()
-    if (!this.admit(from, stream) || this.status.state !== 'started') return
-    const handlers = this.handlers!
-    const signal = AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.status.shutdown.signal])
-    const lp = lpStream(stream, { maxDataLength: this.maxSyncBytes, maxBufferSize: this.maxSyncBytes + 16 })
-    try {
-      if (this.blocked.has(from)) {
-        this.counters.faultDropsIn++
-        throw new PeerBlockedError(`${from} is blocked by fault injection`)
-      }
-      const request = await lp.read({ signal })
-      this.counters.requestsReceived++
-      const response = await raceSignal(handlers.onRequest(from, request.subarray()), signal).catch((err: unknown) => {
-        if (isContentError(err)) this.counters.frameErrors.rejected++
-        throw err
-      })
-      await lp.write(response, { signal })
-      await stream.close({ signal })
-      this.counters.requestsServed++
-    } catch (err) {
-      this.countInbound(from, stream, err)
-    }
-  }
-
-  private countInbound(from: string, stream: Stream, err: unknown): void {
-    const reason = frameError(err)
-    if (reason !== undefined) {
-      this.counters.frameErrors[reason]++
-      this.log('reset a %s stream from %s: %s frame - %e', stream.protocol, from, reason, err)
-    } else {
-      this.log.trace('%s stream from %s ended - %e', stream.protocol, from, err)
-    }
-    stream.abort(err as Error)
+    const ctx = this.admit(stream, from)
+    if (ctx !== undefined) await serve(ctx, stream, from)
   }
 }

@@ -1,5 +1,8 @@
+import type { Stream } from '@libp2p/interface'
+import { UnexpectedEOFError } from '@libp2p/utils'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import type { Peer } from '@murmur/core'
+import { decode, encode } from 'it-length-prefixed'
 import type { FrameErrorReason } from './index.ts'
 
 /**
@@ -75,4 +78,26 @@ export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise
       },
     )
   })
+}
+
+/**
+ * Reads one length-prefixed frame. it-length-prefixed's decoder bounds the varint itself (at
+ * most 8 bytes), where lpStream would keep reading an endless run of 0xff until the timeout.
+ * Throws UnexpectedEOFError when the stream ends before a whole frame.
+ */
+export async function readFrame(stream: Stream, maxDataLength: number, signal: AbortSignal): Promise<Uint8Array> {
+  const frames = decode(stream, { maxDataLength })
+  try {
+    const next = await raceSignal(frames.next(), signal)
+    if (next.done === true) throw new UnexpectedEOFError('the stream ended before a whole frame')
+    return next.value.subarray()
+  } finally {
+    // detach from the stream; a pending read ends when the caller closes or aborts it
+    frames.return().catch(() => {})
+  }
+}
+
+/** Writes one length-prefixed frame, waiting (bounded by `signal`) when the write buffer is full. */
+export async function writeFrame(stream: Stream, bytes: Uint8Array, signal: AbortSignal): Promise<void> {
+  if (!stream.send(encode.single(bytes))) await stream.onDrain({ signal })
 }
