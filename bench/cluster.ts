@@ -188,7 +188,7 @@ export async function runCluster(nodes: number, options: ClusterOptions = {}): P
     } catch (err) {
       log(`cluster n=${nodes}: ${(err as Error).message}`)
     }
-    const after_ = (event: string) => {
+    const firstAfterKill = (event: string) => {
       const times = watch.seen
         .filter((s) => s.id === victim.id && s.event === event && s.at >= killedAt)
         .map((s) => s.at)
@@ -207,8 +207,8 @@ export async function runCluster(nodes: number, options: ClusterOptions = {}): P
       bytesOutPerNodePerSecond: round(mean(rate((s) => s.bytesOut)), 1),
       bytesInPerNodePerSecond: round(mean(rate((s) => s.bytesIn)), 1),
       messagesPerNodePerSecond: round(mean(rate((s) => s.packetsOut)), 2),
-      firstSuspicionMs: after_('member:suspect'),
-      firstDetectionMs: after_('member:dead'),
+      firstSuspicionMs: firstAfterKill('member:suspect'),
+      firstDetectionMs: firstAfterKill('member:dead'),
       fullDetectionMs: full === null ? null : round(full, 0),
     }
     log(`cluster n=${nodes}: ${JSON.stringify(result)}`)

@@ -5,15 +5,24 @@ import { type Chart, HEIGHT, WIDTH } from './charts.ts'
 import { type Headline, provenance, summaryTables, type Table } from './summary.ts'
 import type { Results } from './types.ts'
 
-/** Renders one chart to an SVG document with ECharts' server-side renderer (no DOM needed). */
+/**
+ * Renders one chart to an SVG document with ECharts' server-side renderer (no DOM needed), then
+ * gives it a <title> (screen readers, and the linter's a11y rule) and drops the CDATA wrapper of
+ * its hover styles (plain CSS without `<` or `&`), which the repository's linter cannot parse.
+ */
 export function renderSvg(chart: Chart, width = WIDTH, height = HEIGHT): string {
   const instance = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height })
+  let svg: string
   try {
     instance.setOption({ ...chart.option, animation: false })
-    return instance.renderToSVGString()
+    svg = instance.renderToSVGString()
   } finally {
     instance.dispose()
   }
+  const title = (chart.option.title as { text?: string } | undefined)?.text ?? chart.id
+  return svg
+    .replace(/^<svg[^>]*>/, (open) => `${open}\n<title>${escapeHtml(title)}</title>`)
+    .replace(/<style\s*><!\[CDATA\[([^<&]*?)\]\]>\s*<\/style>/g, (_, css: string) => `<style>${css.trim()}\n</style>`)
 }
 
 /**

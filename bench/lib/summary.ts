@@ -49,6 +49,9 @@ export interface Headline {
     sizes: number[]
     messagesPerMemberPerSecond: number[]
     bytesPerMemberPerSecond: number[]
+    /** The same split into probe/gossip packets and push-pull (null when the simulator did not say). */
+    packetBytesPerMemberPerSecond: Array<number | null>
+    syncBytesPerMemberPerSecond: Array<number | null>
     /** bytes/member/s at the largest N over that at the smallest: 1 = perfectly flat. */
     bytesLargestOverSmallest: number
   }
@@ -87,6 +90,7 @@ export function perMemberHour(runs: readonly SimResult[], what: 'falseSuspicions
   return hours === 0 ? Number.NaN : events / hours
 }
 
+const orNull = (x: number) => (Number.isFinite(x) ? x : null)
 const ms = (xs: number[], q: number) => round(quantile(xs, q), 0)
 
 export function headline(results: Results): Headline {
@@ -133,6 +137,12 @@ export function headline(results: Results): Headline {
       sizes: [...steady.keys()],
       messagesPerMemberPerSecond: [...steady.values()].map((rs) => avg(rs, (r) => r.messagesPerMemberPerSecond)),
       bytesPerMemberPerSecond: bytes,
+      packetBytesPerMemberPerSecond: [...steady.values()].map((rs) =>
+        orNull(avg(rs, (r) => r.packetBytesPerMemberPerSecond ?? null)),
+      ),
+      syncBytesPerMemberPerSecond: [...steady.values()].map((rs) =>
+        orNull(avg(rs, (r) => r.syncBytesPerMemberPerSecond ?? null)),
+      ),
       bytesLargestOverSmallest: bytes.length > 1 ? round(bytes[bytes.length - 1] / bytes[0], 2) : Number.NaN,
     },
     dissemination: {
@@ -189,11 +199,13 @@ export function summaryTables(h: Headline): Table[] {
     },
     {
       title: 'Cost per member (simulator, steady state, no loss)',
-      header: ['N', 'messages / member / s', 'bytes / member / s'],
+      header: ['N', 'messages / member / s', 'bytes / member / s', '… in probe and gossip packets', '… in push-pull'],
       rows: h.load.sizes.map((n, i) => [
         String(n),
         f(h.load.messagesPerMemberPerSecond[i]),
         f(h.load.bytesPerMemberPerSecond[i], 0),
+        f(h.load.packetBytesPerMemberPerSecond[i] ?? Number.NaN, 1),
+        f(h.load.syncBytesPerMemberPerSecond[i] ?? Number.NaN, 0),
       ]),
       note: `Bytes per member per second at the largest N ÷ at the smallest: ${f(h.load.bytesLargestOverSmallest)}.`,
     },
@@ -268,6 +280,13 @@ export function provenance(results: Results, h: Headline, command: string): stri
 /** docs/bench/summary.md: the headline figures as Markdown tables, generated with the charts. */
 export function summaryMarkdown(results: Results, h: Headline, command: string): string {
   const cell = (x: string) => x.replaceAll('|', '\\|')
+  // Columns padded to one width, as the repository's Markdown formatter writes tables.
+  const table = (t: Table): string[] => {
+    const rows = [t.header, ...t.rows].map((r) => r.map(cell))
+    const widths = t.header.map((_, i) => Math.max(3, ...rows.map((r) => (r[i] ?? '').length)))
+    const line = (r: string[]) => `| ${widths.map((w, i) => (r[i] ?? '').padEnd(w)).join(' | ')} |`
+    return [line(rows[0]), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)]
+  }
   const out = [
     '# Murmur benchmark summary',
     '',
@@ -275,14 +294,7 @@ export function summaryMarkdown(results: Results, h: Headline, command: string):
     '',
   ]
   for (const t of summaryTables(h)) {
-    out.push(
-      `## ${t.title}`,
-      '',
-      `| ${t.header.map(cell).join(' | ')} |`,
-      `| ${t.header.map(() => '---').join(' | ')} |`,
-    )
-    for (const r of t.rows) out.push(`| ${r.map(cell).join(' | ')} |`)
-    out.push('')
+    out.push(`## ${t.title}`, '', ...table(t), '')
     if (t.note) out.push(t.note, '')
   }
   return out.join('\n')

@@ -102,6 +102,8 @@ describe('bench: report from a tiny deterministic run', function () {
       assert.deepEqual(JSON.parse(JSON.stringify(chart.option)), chart.option, `${chart.id} is not plain JSON`)
       const svg = renderSvg(chart)
       assert.match(svg, /^<svg[\s\S]*<\/svg>$/, `${chart.id}: not an SVG document`)
+      assert.match(svg, /<title>[^<]+<\/title>/, `${chart.id}: no <title>`)
+      assert.doesNotMatch(svg, /CDATA/, `${chart.id}: CDATA left in (the linter cannot parse it)`)
       assert.ok((svg.match(/<path/g) ?? []).length > 5, `${chart.id}: the SVG draws almost nothing`)
     }
   })
