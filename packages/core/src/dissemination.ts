@@ -21,6 +21,8 @@ interface Entry<T> {
 export class TransmitLimitedQueue<T> {
   private readonly byKey = new Map<string, Entry<T>>()
   private readonly buckets: Map<string, Entry<T>>[] = []
+  /** No pending item is smaller than this (a lower bound, reset when the queue empties). */
+  private minSize = Number.POSITIVE_INFINITY
 
   /** `limit` is read on every call, so it follows the cluster size. */
   constructor(private readonly limit: () => number) {}
@@ -32,6 +34,7 @@ export class TransmitLimitedQueue<T> {
   /** Queues `item` under `key`, replacing (invalidating) any pending item with that key. */
   enqueue(key: string, item: T, size: number): void {
     this.remove(key)
+    this.minSize = Math.min(this.minSize, size)
     const entry: Entry<T> = { key, item, size, transmits: 0 }
     this.byKey.set(key, entry)
     this.bucket(0).set(key, entry)
@@ -46,6 +49,7 @@ export class TransmitLimitedQueue<T> {
     if (old === undefined) return
     this.byKey.delete(key)
     this.buckets[old.transmits]?.delete(key)
+    if (this.byKey.size === 0) this.minSize = Number.POSITIVE_INFINITY
   }
 
   /**
@@ -58,10 +62,12 @@ export class TransmitLimitedQueue<T> {
     const limit = this.limit()
     let left = budget
     const moved: Entry<T>[] = []
-    for (let t = 0; t < this.buckets.length && left > 0; t++) {
+    // once nothing pending can fit, looking further changes nothing: stop
+    scan: for (let t = 0; t < this.buckets.length && left > 0; t++) {
       const bucket = this.buckets[t]
       if (bucket === undefined || bucket.size === 0) continue
       for (const entry of bucket.values()) {
+        if (left < this.minSize + overhead) break scan
         const cost = entry.size + overhead
         if (cost > left) continue
         left -= cost
@@ -76,6 +82,7 @@ export class TransmitLimitedQueue<T> {
       if (entry.transmits >= limit) this.byKey.delete(entry.key)
       else this.bucket(entry.transmits).set(entry.key, entry)
     }
+    if (this.byKey.size === 0) this.minSize = Number.POSITIVE_INFINITY
     return out
   }
 

@@ -1,7 +1,7 @@
 import { TypedEventEmitter } from 'main-event'
 import { Awareness } from './awareness.ts'
 import { type Clock, systemClock, type TimerId } from './clock.ts'
-import { decodePacket, encodePacket, type Update, updateSize } from './codec/index.ts'
+import { decodePacket, encodePacket, type Packet, scanPacket, type Update, updateSize } from './codec/index.ts'
 import { type ConfigInput, type ResolvedConfig, resolveConfig } from './config.ts'
 import type { Context } from './context.ts'
 import { retransmitLimit, TransmitLimitedQueue } from './dissemination.ts'
@@ -319,9 +319,13 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     stats.packetsIn++
     stats.bytesIn += bytes.byteLength
     try {
-      const p = decodePacket(bytes, this.config)
+      // Most piggybacked claims are ones we hold already: the scan recognises them from their
+      // headers; anything irregular goes to the full decoder, which accepts or rejects it as ever.
+      const scanned = scanPacket(bytes, this.config)
+      const p = scanned ?? decodePacket(bytes, this.config)
       // claims first, so that an ack can already carry our refutation of a piggybacked suspicion
-      for (const u of p.updates) this.table.receive(u)
+      if (scanned !== undefined) this.table.receiveScanned(scanned.claims)
+      else for (const u of (p as Packet).updates) this.table.receive(u)
       for (const e of p.events) this.events.receive(e)
       if (p.ping !== undefined) this.prober.onPing(from, p.ping)
       if (p.ack !== undefined) this.prober.onAck(from, p.ack)

@@ -62,12 +62,7 @@ export class PushPullSync {
       if (p !== undefined) pending.push(p)
     }
     if (scanned === undefined) for (const u of (msg as ReturnType<typeof decodePushPull>).updates) receive(u)
-    else {
-      for (let i = 0; i < scanned.count; i++) {
-        if (this.table.isStale(scanned.header(i))) this.ctx.stats.updatesStale++
-        else receive(scanned.update(i))
-      }
-    }
+    else this.table.receiveScanned(scanned.claims, receive)
     if (joining) this.events.skipHistory(msg.eventLtime)
     else this.events.witness(msg.eventLtime)
     for (const e of msg.events) {
@@ -75,7 +70,8 @@ export class PushPullSync {
       if (p !== undefined) pending.push(p)
     }
     this.ctx.stats.pushPulls++
-    const claims = scanned === undefined ? (msg as ReturnType<typeof decodePushPull>).updates.length : scanned.count
+    const claims =
+      scanned === undefined ? (msg as ReturnType<typeof decodePushPull>).updates.length : scanned.claims.count
     return { join: msg.join, claims, ...(pending.length === 0 ? {} : { verified: Promise.allSettled(pending) }) }
   }
 

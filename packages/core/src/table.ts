@@ -3,6 +3,7 @@ import {
   KIND_TO_STATE,
   Kind,
   owned,
+  type ScannedClaims,
   type Update,
   updateSigningBytes,
   updateSize,
@@ -134,6 +135,14 @@ export class ClaimTable {
     if (cur === undefined) return false
     if (h.kind === Kind.SUSPECT && cur.state === 'suspect' && h.incarnation === cur.incarnation) return false
     return !supersedes({ state: KIND_TO_STATE[h.kind], incarnation: h.incarnation }, cur)
+  }
+
+  /** Receives scanned claims: the stale ones are counted from their headers, the others decoded and received. */
+  receiveScanned(claims: ScannedClaims, receive: (u: Update) => void = (u) => void this.receive(u)): void {
+    for (let i = 0; i < claims.count; i++) {
+      if (this.isStale(claims.header(i))) this.ctx.stats.updatesStale++
+      else receive(claims.update(i))
+    }
   }
 
   /** Forgets dead and left members whose tombstone time is over. */

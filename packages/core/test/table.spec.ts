@@ -36,7 +36,7 @@ describe('ClaimTable.isStale (push-pull fast path)', () => {
       const scanned = scanPushPull(bytes, { maxSyncBytes: 1 << 24, maxPacketBytes: 1 << 16, maxAddrsPerMember: 16 })
       if (scanned === undefined) continue // 17 addresses: the full decoder rejects it
       const fast = await known()
-      if (!fast.table.isStale(scanned.header(0))) continue
+      if (!fast.table.isStale(scanned.claims.header(0))) continue
       stale++
       const slow = await known()
       const before = slow.m.members()

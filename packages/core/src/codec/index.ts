@@ -1,9 +1,18 @@
 import { DECODE_LIMITS, PROTOCOL_VERSION, SIGNING_DOMAIN } from '../constants.ts'
 import { DecodeError, MessageTooLargeError } from '../errors.ts'
+import { allocBytes, encodeEvent, encodeUpdate } from './cache.ts'
 import { Kind, Packet, PushPull, Update, UserEvent } from './messages.ts'
 
+export { encodeUpdate } from './cache.ts'
 export type { Ack, Nack, Ping, PingReq } from './messages.ts'
-export { type ClaimHeader, type ScannedPushPull, scanPushPull } from './scan.ts'
+export {
+  type ClaimHeader,
+  type ScannedClaims,
+  type ScannedPacket,
+  type ScannedPushPull,
+  scanPacket,
+  scanPushPull,
+} from './scan.ts'
 export { Kind, Packet, PushPull, Update, UserEvent }
 
 export interface CodecLimits {
@@ -35,54 +44,6 @@ function decodeWith<T>(
     throw new DecodeError(`unsupported protocol version ${version} (this node speaks ${PROTOCOL_VERSION})`, 'version')
   }
   return msg
-}
-
-/**
- * Encoded claims and events, by object. A claim is immutable once made and is sent many times
- * (piggybacked, gossiped, in every push-pull), so it is encoded once. Never mutate a claim or an
- * event after it has been encoded.
- */
-const encodedUpdates = new WeakMap<Update, Uint8Array>()
-const encodedEvents = new WeakMap<UserEvent, Uint8Array>()
-
-/** The protobuf encoding of a claim, cached per object. */
-export function encodeUpdate(u: Update): Uint8Array {
-  let bytes = encodedUpdates.get(u)
-  if (bytes === undefined) {
-    bytes = Update.encode(u)
-    encodedUpdates.set(u, bytes)
-  }
-  return bytes
-}
-
-function encodeEvent(e: UserEvent): Uint8Array {
-  let bytes = encodedEvents.get(e)
-  if (bytes === undefined) {
-    bytes = UserEvent.encode(e)
-    encodedEvents.set(e, bytes)
-  }
-  return bytes
-}
-
-/**
- * Small messages are carved out of a shared ArrayBuffer, as Node's Buffer pool does: a small
- * `new Uint8Array(n)` lives on V8's heap and costs a copy the first time anything (the protobuf
- * reader does) asks for its `.buffer`.
- */
-const POOL_BYTES = 64 * 1024
-const POOLED_MAX = 4096
-let pool = new ArrayBuffer(POOL_BYTES)
-let poolUsed = 0
-
-function allocBytes(size: number): Uint8Array<ArrayBuffer> {
-  if (size > POOLED_MAX) return new Uint8Array(size)
-  if (poolUsed + size > POOL_BYTES) {
-    pool = new ArrayBuffer(POOL_BYTES)
-    poolUsed = 0
-  }
-  const out = new Uint8Array(pool, poolUsed, size)
-  poolUsed += (size + 7) & ~7
-  return out
 }
 
 function varintLength(n: number): number {

@@ -1,7 +1,8 @@
 import { reader as protonsReader } from 'protons-runtime'
 import { DECODE_LIMITS, PROTOCOL_VERSION } from '../constants.ts'
+import { knownEncoding } from './cache.ts'
 import type { CodecLimits } from './index.ts'
-import { Kind, Update, UserEvent } from './messages.ts'
+import { Ack, Kind, Nack, Ping, PingReq, Update, UserEvent } from './messages.ts'
 
 /** Kind by wire value. */
 const KINDS = [Kind.ALIVE, Kind.SUSPECT, Kind.DEAD, Kind.LEFT]
@@ -22,20 +23,35 @@ export interface ClaimHeader {
 }
 
 /**
- * A push-pull state whose claims are decoded one at a time, on demand. A full state is mostly
- * claims the receiver already holds: reading their headers is enough to see that they are
- * stale, and skips the allocations of a full decode (the bulk of a large cluster's push-pull).
+ * The claims of a scanned message, decoded one at a time, on demand. Most claims a node
+ * receives (piggybacked again and again, or in a full state) are ones it already holds: their
+ * header is enough to see that they are stale, and skips the allocations of a full decode.
  */
-export interface ScannedPushPull {
-  join: boolean
-  eventLtime: number
-  events: UserEvent[]
+export interface ScannedClaims {
   /** How many claims. */
   readonly count: number
   /** Claim i's header: the same object on every call, overwritten. */
   header(i: number): ClaimHeader
-  /** Claim i, fully decoded: exactly what decodePushPull would have produced. */
+  /** Claim i, fully decoded: exactly what the full decoder would have produced. */
   update(i: number): Update
+}
+
+/** A push-pull state with its claims left undecoded. */
+export interface ScannedPushPull {
+  join: boolean
+  eventLtime: number
+  events: UserEvent[]
+  claims: ScannedClaims
+}
+
+/** A packet with its claims left undecoded. */
+export interface ScannedPacket {
+  ping?: Ping
+  ack?: Ack
+  nack?: Nack
+  pingReq?: PingReq
+  events: UserEvent[]
+  claims: ScannedClaims
 }
 
 /** A bounded read position; varint() and delimited() return -1 on anything irregular. */
@@ -72,30 +88,67 @@ class Cursor {
   }
 }
 
-/** Is the claim in [start, end) a plain, well-formed Update: known fields, wire types, bounds? */
-function regularClaim(c: Cursor, start: number, end: number, maxAddrs: number): boolean {
+const IRREGULAR = 0
+const REGULAR = 1
+/** Regular, and exactly the bytes Update.encode would write for the decoded claim. */
+const CANONICAL = 2
+
+/**
+ * Is the claim in [start, end) a plain, well-formed Update: known fields, wire types, bounds?
+ * And is it canonical: fields in order, no default value written, minimal varints, ASCII
+ * strings (which decode and encode back to the same bytes)?
+ */
+function classifyClaim(c: Cursor, start: number, end: number, maxAddrs: number): number {
   c.at(start, end)
   let seen = 0
   let addrs = 0
+  let last = 0
+  let canonical = true
   while (c.pos < end) {
+    const at = c.pos
     const tag = c.varint()
-    if (tag < 0) return false
+    if (tag < 0) return IRREGULAR
     const field = Math.floor(tag / 8)
     const wire = tag & 7
     const bit = 1 << field
+    if (field < last || (field === last && field !== 5) || c.pos - at !== 1) canonical = false
+    last = field
     if (field === 1 || field === 3) {
-      if (wire !== 0 || (seen & bit) !== 0) return false
+      if (wire !== 0 || (seen & bit) !== 0) return IRREGULAR
       seen |= bit
+      const from = c.pos
       const v = c.varint()
-      if (v < 0 || (field === 1 && v >= KINDS.length)) return false
-    } else if (field === 2 || field === 4 || field === 6 || field === 7) {
-      if (wire !== 2 || (seen & bit) !== 0) return false
+      if (v < 0 || (field === 1 && v >= KINDS.length)) return IRREGULAR
+      if (v === 0 || !minimal(c, from)) canonical = false
+    } else if (field >= 2 && field <= 7) {
+      if (wire !== 2) return IRREGULAR
+      if (field === 5) {
+        if (++addrs > maxAddrs) return IRREGULAR
+      } else if ((seen & bit) !== 0) return IRREGULAR
       seen |= bit
-      if (c.delimited() < 0) return false
-    } else if (field === 5) {
-      if (wire !== 2 || ++addrs > maxAddrs || c.delimited() < 0) return false
-    } else return false
+      const from = c.pos
+      const len = c.delimited()
+      if (len < 0) return IRREGULAR
+      const data = c.pos - len
+      if (!minimalLength(c.buf, from, data)) canonical = false
+      if (len === 0 && field !== 5) canonical = false // protons writes no empty string or bytes, but an empty address
+      if (field !== 6 && field !== 7 && !ascii(c.buf, data, c.pos)) canonical = false
+    } else return IRREGULAR
   }
+  return canonical ? CANONICAL : REGULAR
+}
+
+/** Was the varint that ended at c.pos, started at `from`, written in as few bytes as possible? */
+function minimal(c: Cursor, from: number): boolean {
+  return c.pos - from === 1 || c.buf[c.pos - 1] !== 0
+}
+
+function minimalLength(buf: Uint8Array, from: number, data: number): boolean {
+  return data - from === 1 || buf[data - 1] !== 0
+}
+
+function ascii(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] > 0x7f) return false
   return true
 }
 
@@ -105,60 +158,10 @@ function sameAscii(buf: Uint8Array, a: number, b: number, len: number): boolean 
   return true
 }
 
-/**
- * Scans a push-pull state without decoding its claims. Returns undefined for anything but a
- * plain, well-formed message of our version within every limit: the caller then decodes it with
- * decodePushPull, which accepts or rejects it exactly as before. So this is only ever a faster
- * path to the same result.
- */
-export function scanPushPull(bytes: Uint8Array, limits: CodecLimits): ScannedPushPull | undefined {
-  if (bytes.byteLength > limits.maxSyncBytes) return undefined
-  const c = new Cursor(bytes).at(0, bytes.byteLength)
-  const claims: number[] = [] // start, end of each claim
-  const eventSlices: number[] = []
-  let version = -1
-  let join = false
-  let eventLtime = 0
-  let seen = 0
-  const claimCursor = new Cursor(bytes)
-  while (c.pos < c.end) {
-    const tag = c.varint()
-    if (tag < 0) return undefined
-    const field = Math.floor(tag / 8)
-    const wire = tag & 7
-    if (field === 1 || field === 2 || field === 5) {
-      const bit = 1 << field
-      if (wire !== 0 || (seen & bit) !== 0) return undefined
-      seen |= bit
-      const v = c.varint()
-      if (v < 0) return undefined
-      if (field === 1) version = v
-      else if (field === 2) join = v !== 0
-      else eventLtime = v
-    } else if (field === 3 || field === 4) {
-      if (wire !== 2) return undefined
-      const len = c.varint()
-      if (len < 0 || c.pos + len > c.end) return undefined
-      const list = field === 3 ? claims : eventSlices
-      list.push(c.pos, c.pos + len)
-      c.pos += len
-      if (field === 3) {
-        if (claims.length / 2 > DECODE_LIMITS.updatesPerSync) return undefined
-        if (!regularClaim(claimCursor, c.pos - len, c.pos, limits.maxAddrsPerMember)) return undefined
-      } else if (eventSlices.length / 2 > DECODE_LIMITS.eventsPerSync) return undefined
-    } else return undefined
-  }
-  if (version !== PROTOCOL_VERSION) return undefined
-  const events: UserEvent[] = []
-  try {
-    for (let i = 0; i < eventSlices.length; i += 2) {
-      events.push(UserEvent.decode(bytes.subarray(eventSlices[i], eventSlices[i + 1])))
-    }
-  } catch {
-    return undefined
-  }
-  const strings = protonsReader(bytes)
-  const h: ClaimHeader = {
+class Claims implements ScannedClaims {
+  private readonly cursor: Cursor
+  private readonly strings: ReturnType<typeof protonsReader>
+  private readonly h: ClaimHeader = {
     kind: Kind.ALIVE,
     id: '',
     incarnation: 0,
@@ -168,64 +171,203 @@ export function scanPushPull(bytes: Uint8Array, limits: CodecLimits): ScannedPus
     addrs: 0,
     maxAddrBytes: 0,
   }
-  return {
-    join,
-    eventLtime,
-    events,
-    count: claims.length / 2,
-    header(i: number): ClaimHeader {
-      const r = claimCursor.at(claims[2 * i], claims[2 * i + 1])
-      h.kind = Kind.ALIVE
-      h.incarnation = 0
-      h.metadataBytes = 0
-      h.addrs = 0
-      h.maxAddrBytes = 0
-      let idAt = -1 // where the id's length prefix starts
-      let idData = 0
-      let idLen = 0
-      let fromAt = -1
-      let fromData = 0
-      let fromLen = 0
-      while (r.pos < r.end) {
-        const field = Math.floor(r.varint() / 8) // a regular claim: every read below succeeds
-        if (field === 1) h.kind = KINDS[r.varint()]
-        else if (field === 3) h.incarnation = r.varint()
-        else {
-          const at = r.pos
-          const len = r.delimited()
-          const data = r.pos - len
-          if (field === 2) {
-            idAt = at
-            idData = data
-            idLen = len
-          } else if (field === 4) {
-            fromAt = at
-            fromData = data
-            fromLen = len
-          } else if (field === 5) {
-            h.addrs++
-            h.maxAddrBytes = Math.max(h.maxAddrBytes, len)
-          } else if (field === 6) h.metadataBytes = len
-        }
-      }
-      if (idAt < 0) h.id = ''
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    /** start, end of each claim */
+    private readonly slices: number[],
+    /** whether each claim is canonical */
+    private readonly canonical: boolean[],
+    private readonly maxAddrs: number,
+  ) {
+    this.cursor = new Cursor(bytes)
+    this.strings = protonsReader(bytes)
+  }
+
+  get count(): number {
+    return this.slices.length / 2
+  }
+
+  header(i: number): ClaimHeader {
+    const { h, bytes } = this
+    const r = this.cursor.at(this.slices[2 * i], this.slices[2 * i + 1])
+    h.kind = Kind.ALIVE
+    h.incarnation = 0
+    h.metadataBytes = 0
+    h.addrs = 0
+    h.maxAddrBytes = 0
+    let idAt = -1 // where the id's length prefix starts
+    let idData = 0
+    let idLen = 0
+    let fromAt = -1
+    let fromData = 0
+    let fromLen = 0
+    while (r.pos < r.end) {
+      const field = Math.floor(r.varint() / 8) // a regular claim: every read below succeeds
+      if (field === 1) h.kind = KINDS[r.varint()]
+      else if (field === 3) h.incarnation = r.varint()
       else {
-        strings.pos = idAt // decoded by protons' own reader, so the string is the one it would give
-        h.id = strings.string()
+        const at = r.pos
+        const len = r.delimited()
+        const data = r.pos - len
+        if (field === 2) {
+          idAt = at
+          idData = data
+          idLen = len
+        } else if (field === 4) {
+          fromAt = at
+          fromData = data
+          fromLen = len
+        } else if (field === 5) {
+          h.addrs++
+          h.maxAddrBytes = Math.max(h.maxAddrBytes, len)
+        } else if (field === 6) h.metadataBytes = len
       }
-      h.fromBytes = fromLen
-      if (idLen === 0 || fromLen === 0) h.fromIsId = false
-      else if (fromLen === idLen && sameAscii(bytes, idData, fromData, idLen)) h.fromIsId = true
-      else {
-        strings.pos = fromAt
-        h.fromIsId = strings.string() === h.id
+    }
+    if (idAt < 0) h.id = ''
+    else {
+      this.strings.pos = idAt // decoded by protons' own reader, so the string is the one it would give
+      h.id = this.strings.string()
+    }
+    h.fromBytes = fromLen
+    if (idLen === 0 || fromLen === 0) h.fromIsId = false
+    else if (fromLen === idLen && sameAscii(bytes, idData, fromData, idLen)) h.fromIsId = true
+    else {
+      this.strings.pos = fromAt
+      h.fromIsId = this.strings.string() === h.id
+    }
+    return h
+  }
+
+  update(i: number): Update {
+    const bytes = this.bytes.subarray(this.slices[2 * i], this.slices[2 * i + 1])
+    const u = Update.decode(bytes, { limits: { addrs: this.maxAddrs } })
+    if (this.canonical[i]) knownEncoding(u, bytes) // no need to encode it again to forward it
+    return u
+  }
+}
+
+/** How a top-level field is read: a varint, a sub-message (at most once), claims or events. */
+type Layout = 'varint' | 'message' | 'claims' | 'events'
+
+interface TopLevel {
+  /** By field number: the varint's value, or [start, end) of the sub-message; -1 when absent. */
+  values: number[]
+  ends: number[]
+  claims: number[]
+  canonical: boolean[]
+  events: number[]
+}
+
+/**
+ * The strict first pass shared by both messages: every field known, with its wire type, each
+ * singular field at most once, every claim regular, every count within its limit. Any doubt
+ * gives undefined.
+ */
+function scanTop(
+  bytes: Uint8Array,
+  layout: ReadonlyArray<Layout | undefined>,
+  maxBytes: number,
+  maxClaims: number,
+  maxEvents: number,
+  maxAddrs: number,
+): TopLevel | undefined {
+  if (bytes.byteLength > maxBytes) return undefined
+  const c = new Cursor(bytes).at(0, bytes.byteLength)
+  const claimCursor = new Cursor(bytes)
+  const top: TopLevel = {
+    values: layout.map(() => -1),
+    ends: layout.map(() => -1),
+    claims: [],
+    canonical: [],
+    events: [],
+  }
+  while (c.pos < c.end) {
+    const tag = c.varint()
+    if (tag < 0) return undefined
+    const field = Math.floor(tag / 8)
+    const wire = tag & 7
+    const how = field < layout.length ? layout[field] : undefined
+    if (how === 'varint') {
+      if (wire !== 0 || top.values[field] >= 0) return undefined
+      const v = c.varint()
+      if (v < 0) return undefined
+      top.values[field] = v
+    } else if (how !== undefined) {
+      if (wire !== 2) return undefined
+      const len = c.varint()
+      if (len < 0 || c.pos + len > c.end) return undefined
+      const start = c.pos
+      c.pos += len
+      if (how === 'message') {
+        if (top.values[field] >= 0) return undefined
+        top.values[field] = start
+        top.ends[field] = c.pos
+      } else if (how === 'claims') {
+        top.claims.push(start, c.pos)
+        if (top.claims.length / 2 > maxClaims) return undefined
+        const kind = classifyClaim(claimCursor, start, c.pos, maxAddrs)
+        if (kind === IRREGULAR) return undefined
+        top.canonical.push(kind === CANONICAL)
+      } else {
+        top.events.push(start, c.pos)
+        if (top.events.length / 2 > maxEvents) return undefined
       }
-      return h
-    },
-    update(i: number): Update {
-      return Update.decode(bytes.subarray(claims[2 * i], claims[2 * i + 1]), {
-        limits: { addrs: limits.maxAddrsPerMember },
-      })
-    },
+    } else return undefined
+  }
+  return (top.values[1] < 0 ? 0 : top.values[1]) === PROTOCOL_VERSION ? top : undefined
+}
+
+function decodeEvents(bytes: Uint8Array, slices: number[]): UserEvent[] {
+  const events: UserEvent[] = []
+  for (let i = 0; i < slices.length; i += 2) events.push(UserEvent.decode(bytes.subarray(slices[i], slices[i + 1])))
+  return events
+}
+
+const PUSH_PULL: Layout[] = [undefined as never, 'varint', 'varint', 'claims', 'events', 'varint']
+const PACKET: Layout[] = [undefined as never, 'varint', 'message', 'message', 'message', 'message', 'claims', 'events']
+
+/**
+ * Scans a push-pull state without decoding its claims. Returns undefined for anything but a
+ * plain, well-formed message of our version within every limit: the caller then decodes it with
+ * decodePushPull, which accepts or rejects it exactly as before. So this is only ever a faster
+ * path to the same result.
+ */
+export function scanPushPull(bytes: Uint8Array, limits: CodecLimits): ScannedPushPull | undefined {
+  const { maxSyncBytes, maxAddrsPerMember } = limits
+  const { updatesPerSync, eventsPerSync } = DECODE_LIMITS
+  const top = scanTop(bytes, PUSH_PULL, maxSyncBytes, updatesPerSync, eventsPerSync, maxAddrsPerMember)
+  if (top === undefined) return undefined
+  try {
+    return {
+      join: top.values[2] > 0,
+      eventLtime: Math.max(0, top.values[5]),
+      events: decodeEvents(bytes, top.events),
+      claims: new Claims(bytes, top.claims, top.canonical, maxAddrsPerMember),
+    }
+  } catch {
+    return undefined
+  }
+}
+
+/** Scans a packet without decoding its claims; undefined means: use decodePacket (see scanPushPull). */
+export function scanPacket(bytes: Uint8Array, limits: CodecLimits): ScannedPacket | undefined {
+  const { maxPacketBytes, maxAddrsPerMember } = limits
+  const { updatesPerPacket, eventsPerPacket } = DECODE_LIMITS
+  const top = scanTop(bytes, PACKET, maxPacketBytes, updatesPerPacket, eventsPerPacket, maxAddrsPerMember)
+  if (top === undefined) return undefined
+  const sub = (field: number) => bytes.subarray(top.values[field], top.ends[field])
+  try {
+    const p: ScannedPacket = {
+      events: decodeEvents(bytes, top.events),
+      claims: new Claims(bytes, top.claims, top.canonical, maxAddrsPerMember),
+    }
+    if (top.values[2] >= 0) p.ping = Ping.decode(sub(2))
+    if (top.values[3] >= 0) p.ack = Ack.decode(sub(3))
+    if (top.values[4] >= 0) p.nack = Nack.decode(sub(4))
+    if (top.values[5] >= 0) p.pingReq = PingReq.decode(sub(5), { limits: { targetAddrs: maxAddrsPerMember } })
+    return p
+  } catch {
+    return undefined
   }
 }
