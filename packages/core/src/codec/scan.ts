@@ -315,7 +315,7 @@ function scanTop(
       }
     } else return undefined
   }
-  return (top.values[1] < 0 ? 0 : top.values[1]) === PROTOCOL_VERSION ? top : undefined
+  return Math.max(0, top.values[1]) === PROTOCOL_VERSION ? top : undefined
 }
 
 function decodeEvents(bytes: Uint8Array, slices: number[]): UserEvent[] {
