@@ -63,6 +63,8 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   private syncing = false
   // the loops' callbacks, made once: they are scheduled a few times a second per node
   private readonly onProbeTick = () => this.probeTick()
+  /** When the next probe round is due (clock ms), for the probe event's drift figure. */
+  private nextProbeAt: number | undefined
   private readonly onGossipTick = () => this.gossipTick()
 
   constructor(init: MembershipInit) {
@@ -121,7 +123,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     // Each loop first fires after a random stagger within its interval, so that nodes started
     // together do not probe, gossip and push-pull in lockstep (memberlist triggerFunc).
     const stagger = (ms: number) => randomInt(this.ctx.random, ms)
-    this.schedule('probe', this.onProbeTick, stagger(this.ctx.awareness.scale(this.config.probeIntervalMs)))
+    this.scheduleProbe(stagger(this.ctx.awareness.scale(this.config.probeIntervalMs)))
     this.schedule('gossip', this.onGossipTick, stagger(this.config.gossipIntervalMs))
     if (this.config.pushPullIntervalMs > 0) this.schedule('sync', () => this.syncTick(), stagger(this.syncInterval()))
   }
@@ -295,7 +297,9 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     const onAbort = () => controller.abort(signal?.reason)
     signal?.addEventListener('abort', onAbort)
     try {
-      const response = await this.transport.request(to, this.sync.encodeState(join), { signal: controller.signal })
+      const request = this.sync.encodeState(join)
+      this.ctx.stats.bytesOut += request.byteLength
+      const response = await this.transport.request(to, request, { signal: controller.signal })
       this.ctx.stats.bytesIn += response.byteLength
       try {
         this.sync.merge(response, join)
@@ -389,11 +393,17 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   private probeTick(): void {
     const status = this.status
     if (status.state !== 'started' || status.leaving) return
-    const scheduledAt = this.ctx.clock.now()
+    // when this round was due: the gap to now is how late the host ran our timer
+    const scheduledAt = this.nextProbeAt ?? this.ctx.clock.now()
     this.table.reap()
     const target = this.ctx.list.nextProbeTarget()
     if (target !== undefined) this.prober.probe(target, scheduledAt)
-    this.schedule('probe', this.onProbeTick, this.ctx.awareness.scale(this.config.probeIntervalMs))
+    this.scheduleProbe(this.ctx.awareness.scale(this.config.probeIntervalMs))
+  }
+
+  private scheduleProbe(ms: number): void {
+    this.nextProbeAt = this.ctx.clock.now() + ms
+    this.schedule('probe', this.onProbeTick, ms)
   }
 
   private gossipTick(once = false): void {

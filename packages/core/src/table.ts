@@ -255,7 +255,7 @@ export class ClaimTable {
     const refute = () => {
       if (self.leaving || u.incarnation < self.incarnation) return
       this.ctx.stats.refutes++
-      if (u.kind === Kind.SUSPECT || u.kind === Kind.DEAD) this.ctx.awareness.apply(1)
+      if (this.ctx.config.lifeguard && (u.kind === Kind.SUSPECT || u.kind === Kind.DEAD)) this.ctx.awareness.apply(1)
       self.incarnation = u.incarnation
       this.ctx.log('refuting %s claim at incarnation %d', KIND_TO_STATE[u.kind], u.incarnation)
       this.announceSelf()
