@@ -13,6 +13,8 @@
 # Everything goes to stderr so that a command's stdout (JSON from benchmarks) stays clean.
 set -euo pipefail
 
+# quiet: no pnpm "update available" banner (its suggested install is not reachable here anyway)
+export npm_config_update_notifier=false
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 NODE_VERSION="22.23.3"
 TOOLCHAIN="$ROOT/.toolchain"
