@@ -139,9 +139,9 @@ export class ClaimTable {
 
   /** Receives scanned claims: the stale ones are counted from their headers, the others decoded and received. */
   receiveScanned(claims: ScannedClaims, receive: (u: Update) => void = (u) => void this.receive(u)): void {
-    for (let i = 0; i < claims.count; i++) {
-      if (this.isStale(claims.header(i))) this.ctx.stats.updatesStale++
-      else receive(claims.update(i))
+    while (claims.next()) {
+      if (this.isStale(claims.header())) this.ctx.stats.updatesStale++
+      else receive(claims.update())
     }
   }
 

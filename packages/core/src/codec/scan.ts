@@ -23,17 +23,19 @@ export interface ClaimHeader {
 }
 
 /**
- * The claims of a scanned message, decoded one at a time, on demand. Most claims a node
+ * The claims of a scanned message, visited in order and decoded on demand. Most claims a node
  * receives (piggybacked again and again, or in a full state) are ones it already holds: their
  * header is enough to see that they are stale, and skips the allocations of a full decode.
  */
 export interface ScannedClaims {
   /** How many claims. */
   readonly count: number
-  /** Claim i's header: the same object on every call, overwritten. */
-  header(i: number): ClaimHeader
-  /** Claim i, fully decoded: exactly what the full decoder would have produced. */
-  update(i: number): Update
+  /** Moves to the next claim; false after the last one. */
+  next(): boolean
+  /** The current claim's header: the same object on every call, overwritten. */
+  header(): ClaimHeader
+  /** The current claim, fully decoded: exactly what the full decoder would have produced. */
+  update(): Update
 }
 
 /** A push-pull state with its claims left undecoded. */
@@ -152,6 +154,33 @@ function ascii(buf: Uint8Array, from: number, to: number): boolean {
   return true
 }
 
+/**
+ * ASCII ids seen lately, by a hash of their bytes. Decoding the same few thousand ids over and
+ * over is most of what reading claim headers allocates; a hit is checked character by character,
+ * so the string is exactly the one the decoder would make.
+ */
+const ids = new Map<number, string>()
+const MAX_IDS = 100_000
+
+function internedAscii(buf: Uint8Array, from: number, len: number): string | undefined {
+  let hash = 0x811c9dc5 ^ len
+  for (let i = 0; i < len; i++) {
+    const b = buf[from + i]
+    if (b > 0x7f) return undefined
+    hash = Math.imul(hash ^ b, 0x01000193)
+  }
+  const known = ids.get(hash)
+  if (known !== undefined && known.length === len) {
+    let same = true
+    for (let i = 0; i < len && same; i++) same = known.charCodeAt(i) === buf[from + i]
+    if (same) return known
+  }
+  if (ids.size >= MAX_IDS) ids.clear()
+  const decoded = String.fromCharCode.apply(null, buf.subarray(from, from + len) as unknown as number[])
+  ids.set(hash, decoded)
+  return decoded
+}
+
 /** Same bytes, all ASCII: surely the same string. */
 function sameAscii(buf: Uint8Array, a: number, b: number, len: number): boolean {
   for (let i = 0; i < len; i++) if (buf[a + i] !== buf[b + i] || buf[a + i] > 0x7f) return false
@@ -172,25 +201,45 @@ class Claims implements ScannedClaims {
     maxAddrBytes: 0,
   }
 
+  /** Where the walk over the whole message is, and the current claim's bounds. */
+  private readonly walk: Cursor
+  private start = 0
+  private end = 0
+
   constructor(
     private readonly bytes: Uint8Array,
-    /** start, end of each claim */
-    private readonly slices: number[],
-    /** whether each claim is canonical */
-    private readonly canonical: boolean[],
+    readonly count: number,
+    /** The field number of the claims in their message. */
+    private readonly field: number,
     private readonly maxAddrs: number,
   ) {
     this.cursor = new Cursor(bytes)
+    this.walk = new Cursor(bytes).at(0, bytes.byteLength)
     this.strings = protonsReader(bytes)
   }
 
-  get count(): number {
-    return this.slices.length / 2
+  next(): boolean {
+    const w = this.walk
+    while (w.pos < w.end) {
+      const tag = w.varint() // the message was checked by scanTop: every read below succeeds
+      if ((tag & 7) === 0) {
+        w.varint()
+        continue
+      }
+      const len = w.varint()
+      w.pos += len
+      if (Math.floor(tag / 8) === this.field) {
+        this.start = w.pos - len
+        this.end = w.pos
+        return true
+      }
+    }
+    return false
   }
 
-  header(i: number): ClaimHeader {
+  header(): ClaimHeader {
     const { h, bytes } = this
-    const r = this.cursor.at(this.slices[2 * i], this.slices[2 * i + 1])
+    const r = this.cursor.at(this.start, this.end)
     h.kind = Kind.ALIVE
     h.incarnation = 0
     h.metadataBytes = 0
@@ -226,8 +275,12 @@ class Claims implements ScannedClaims {
     }
     if (idAt < 0) h.id = ''
     else {
-      this.strings.pos = idAt // decoded by protons' own reader, so the string is the one it would give
-      h.id = this.strings.string()
+      const known = internedAscii(bytes, idData, idLen)
+      if (known !== undefined) h.id = known
+      else {
+        this.strings.pos = idAt // decoded by protons' own reader, so the string is the one it would give
+        h.id = this.strings.string()
+      }
     }
     h.fromBytes = fromLen
     if (idLen === 0 || fromLen === 0) h.fromIsId = false
@@ -239,10 +292,12 @@ class Claims implements ScannedClaims {
     return h
   }
 
-  update(i: number): Update {
-    const bytes = this.bytes.subarray(this.slices[2 * i], this.slices[2 * i + 1])
+  update(): Update {
+    const bytes = this.bytes.subarray(this.start, this.end)
     const u = Update.decode(bytes, { limits: { addrs: this.maxAddrs } })
-    if (this.canonical[i]) knownEncoding(u, bytes) // no need to encode it again to forward it
+    if (classifyClaim(this.cursor, this.start, this.end, this.maxAddrs) === CANONICAL) {
+      knownEncoding(u, bytes) // no need to encode it again to forward it
+    }
     return u
   }
 }
@@ -252,12 +307,26 @@ type Layout = 'varint' | 'message' | 'claims' | 'events'
 
 interface TopLevel {
   /** By field number: the varint's value, or [start, end) of the sub-message; -1 when absent. */
-  values: number[]
-  ends: number[]
-  claims: number[]
-  canonical: boolean[]
+  values: Float64Array
+  ends: Float64Array
+  claims: number
   events: number[]
 }
+
+/** A message without claims (most probe packets): nothing to visit. */
+const NO_CLAIMS: ScannedClaims = {
+  count: 0,
+  next: () => false,
+  header: () => {
+    throw new Error('no claim')
+  },
+  update: () => {
+    throw new Error('no claim')
+  },
+}
+
+/** The scratch of the strict first pass, which is always consumed before scanTop is called again. */
+const scratch: TopLevel = { values: new Float64Array(8), ends: new Float64Array(8), claims: 0, events: [] }
 
 /**
  * The strict first pass shared by both messages: every field known, with its wire type, each
@@ -275,13 +344,11 @@ function scanTop(
   if (bytes.byteLength > maxBytes) return undefined
   const c = new Cursor(bytes).at(0, bytes.byteLength)
   const claimCursor = new Cursor(bytes)
-  const top: TopLevel = {
-    values: layout.map(() => -1),
-    ends: layout.map(() => -1),
-    claims: [],
-    canonical: [],
-    events: [],
-  }
+  const top = scratch
+  top.values.fill(-1)
+  top.ends.fill(-1)
+  top.claims = 0
+  top.events.length = 0
   while (c.pos < c.end) {
     const tag = c.varint()
     if (tag < 0) return undefined
@@ -304,11 +371,8 @@ function scanTop(
         top.values[field] = start
         top.ends[field] = c.pos
       } else if (how === 'claims') {
-        top.claims.push(start, c.pos)
-        if (top.claims.length / 2 > maxClaims) return undefined
-        const kind = classifyClaim(claimCursor, start, c.pos, maxAddrs)
-        if (kind === IRREGULAR) return undefined
-        top.canonical.push(kind === CANONICAL)
+        if (++top.claims > maxClaims) return undefined
+        if (classifyClaim(claimCursor, start, c.pos, maxAddrs) === IRREGULAR) return undefined
       } else {
         top.events.push(start, c.pos)
         if (top.events.length / 2 > maxEvents) return undefined
@@ -318,12 +382,17 @@ function scanTop(
   return Math.max(0, top.values[1]) === PROTOCOL_VERSION ? top : undefined
 }
 
+const NO_EVENTS: UserEvent[] = []
+
 function decodeEvents(bytes: Uint8Array, slices: number[]): UserEvent[] {
+  if (slices.length === 0) return NO_EVENTS // only ever iterated
   const events: UserEvent[] = []
   for (let i = 0; i < slices.length; i += 2) events.push(UserEvent.decode(bytes.subarray(slices[i], slices[i + 1])))
   return events
 }
 
+const CLAIMS_FIELD_OF_PUSH_PULL = 3
+const CLAIMS_FIELD_OF_PACKET = 6
 const PUSH_PULL: Layout[] = [undefined as never, 'varint', 'varint', 'claims', 'events', 'varint']
 const PACKET: Layout[] = [undefined as never, 'varint', 'message', 'message', 'message', 'message', 'claims', 'events']
 
@@ -343,7 +412,8 @@ export function scanPushPull(bytes: Uint8Array, limits: CodecLimits): ScannedPus
       join: top.values[2] > 0,
       eventLtime: Math.max(0, top.values[5]),
       events: decodeEvents(bytes, top.events),
-      claims: new Claims(bytes, top.claims, top.canonical, maxAddrsPerMember),
+      claims:
+        top.claims === 0 ? NO_CLAIMS : new Claims(bytes, top.claims, CLAIMS_FIELD_OF_PUSH_PULL, maxAddrsPerMember),
     }
   } catch {
     return undefined
@@ -360,7 +430,7 @@ export function scanPacket(bytes: Uint8Array, limits: CodecLimits): ScannedPacke
   try {
     const p: ScannedPacket = {
       events: decodeEvents(bytes, top.events),
-      claims: new Claims(bytes, top.claims, top.canonical, maxAddrsPerMember),
+      claims: top.claims === 0 ? NO_CLAIMS : new Claims(bytes, top.claims, CLAIMS_FIELD_OF_PACKET, maxAddrsPerMember),
     }
     if (top.values[2] >= 0) p.ping = Ping.decode(sub(2))
     if (top.values[3] >= 0) p.ack = Ack.decode(sub(3))
