@@ -1,4 +1,4 @@
-import type { Explanation, Member, MemberState } from '@murmur/core'
+import { type Explanation, MEMBER_EVENT_NAMES, type Member, type MemberState } from '@murmur/core'
 import { decodeInfo } from './tags.ts'
 
 /** A member as the control API, `--json` and the event handler show it. */
@@ -39,15 +39,8 @@ export type AgentEvent =
   | { event: 'leaving' | 'stopped'; time: string; id: string }
   | { event: 'error'; time: string; code: string; message: string }
 
-export const MEMBER_EVENTS = [
-  'member:join',
-  'member:update',
-  'member:suspect',
-  'member:alive',
-  'member:dead',
-  'member:leave',
-  'member:reap',
-] as const
+/** The member events an agent reports (core's list). */
+export const MEMBER_EVENTS = MEMBER_EVENT_NAMES
 export type MemberEventType = (typeof MEMBER_EVENTS)[number]
 
 /** Does `m` match `--state` and every `--tag k=v` filter? */

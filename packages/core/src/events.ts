@@ -51,3 +51,14 @@ export interface MembershipEvents {
 }
 
 export type MemberEventName = Exclude<keyof MembershipEvents, 'user-event' | 'probe'>
+
+/** Every member event name, in the order a member's life usually goes. */
+export const MEMBER_EVENT_NAMES = [
+  'member:join',
+  'member:update',
+  'member:suspect',
+  'member:alive',
+  'member:dead',
+  'member:leave',
+  'member:reap',
+] as const satisfies readonly MemberEventName[]

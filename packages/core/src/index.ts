@@ -51,7 +51,13 @@ export {
   MessageTooLargeError,
   NotStartedError,
 } from './errors.ts'
-export type { MemberEventName, MembershipEvents, ProbeResult, UserEventInfo } from './events.ts'
+export {
+  MEMBER_EVENT_NAMES,
+  type MemberEventName,
+  type MembershipEvents,
+  type ProbeResult,
+  type UserEventInfo,
+} from './events.ts'
 export {
   type Claim,
   type Explanation,

@@ -10,6 +10,7 @@ import {
 import { peerIdFromString } from '@libp2p/peer-id'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import {
+  MEMBER_EVENT_NAMES,
   type Member,
   Membership,
   type MembershipEvents,
@@ -33,17 +34,9 @@ import { keySigner, PeerIdVerifier } from './signing.ts'
 import { StreamTransport } from './stream-transport.ts'
 
 /** Every engine event, re-dispatched on the service. */
-const FORWARDED = [
-  'member:join',
-  'member:update',
-  'member:suspect',
-  'member:alive',
-  'member:dead',
-  'member:leave',
-  'member:reap',
-  'user-event',
-  'probe',
-] as const satisfies ReadonlyArray<keyof MembershipEvents>
+const FORWARDED = [...MEMBER_EVENT_NAMES, 'user-event', 'probe'] as const satisfies ReadonlyArray<
+  keyof MembershipEvents
+>
 
 /** Drops that only a message that fails to decode can cause (see deliver()). */
 function decodeFailures(stats: MembershipStats): number {
