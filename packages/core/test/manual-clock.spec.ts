@@ -33,6 +33,23 @@ describe('ManualClock', () => {
     assert.equal(clock.pending, 0)
   })
 
+  it('drops cancelled timers once they are most of the heap, keeping the order of the rest', () => {
+    const clock = new ManualClock()
+    const fired: number[] = []
+    const ids = Array.from({ length: 5000 }, (_, i) => clock.setTimeout(() => fired.push(i), 1000 + (i % 97)))
+    ids.forEach((id, i) => {
+      if (i % 10 !== 0) clock.clearTimeout(id)
+    })
+    clock.clearTimeout(ids[1]) // twice: counted once
+    assert.equal(clock.pending, 500)
+    assert.ok((clock as unknown as { heap: unknown[] }).heap.length < 2000, 'the cancelled ones were dropped')
+    clock.advance(2000)
+    const expected = Array.from({ length: 500 }, (_, k) => k * 10).sort((a, b) => (a % 97) - (b % 97) || a - b)
+    assert.deepEqual(fired, expected)
+    clock.clearTimeout(ids[0]) // already fired: nothing happens
+    assert.equal(clock.pending, 0)
+  })
+
   it('run() lets promise continuations happen between steps', async () => {
     const clock = new ManualClock()
     const log: number[] = []

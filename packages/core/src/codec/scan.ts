@@ -4,6 +4,8 @@ import { knownEncoding } from './cache.ts'
 import type { CodecLimits } from './index.ts'
 import { Ack, Kind, Nack, Ping, PingReq, Update, UserEvent } from './messages.ts'
 
+const NO_BYTES = Object.freeze(new Uint8Array(0)) as Uint8Array<ArrayBuffer>
+
 /** Kind by wire value. */
 const KINDS = [Kind.ALIVE, Kind.SUSPECT, Kind.DEAD, Kind.LEFT]
 
@@ -295,6 +297,10 @@ class Claims implements ScannedClaims {
   update(): Update {
     const bytes = this.bytes.subarray(this.start, this.end)
     const u = Update.decode(bytes, { limits: { addrs: this.maxAddrs } })
+    // one shared empty array instead of two fresh ones per claim: a member table keeps a claim
+    // per member, and most carry no metadata (and, unsigned, no signature)
+    if (u.metadata.byteLength === 0) u.metadata = NO_BYTES
+    if (u.signature.byteLength === 0) u.signature = NO_BYTES
     if (classifyClaim(this.cursor, this.start, this.end, this.maxAddrs) === CANONICAL) {
       knownEncoding(u, bytes) // no need to encode it again to forward it
     }

@@ -5,6 +5,8 @@ interface Timer {
   seq: number
   fn: () => void
   cancelled: boolean
+  /** Popped (fired or dropped): cancelling it now changes nothing. */
+  done: boolean
 }
 
 /**
@@ -15,7 +17,9 @@ interface Timer {
 export class ManualClock implements Clock {
   private time: number
   private seq = 0
-  private readonly heap: Timer[] = []
+  private heap: Timer[] = []
+  /** Cancelled timers still in the heap. */
+  private cancelled = 0
 
   constructor(start = 0) {
     this.time = start
@@ -26,13 +30,21 @@ export class ManualClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerId {
-    const t: Timer = { at: this.time + Math.max(0, ms), seq: this.seq++, fn, cancelled: false }
+    const t: Timer = { at: this.time + Math.max(0, ms), seq: this.seq++, fn, cancelled: false, done: false }
     this.push(t)
     return t
   }
 
   clearTimeout(id: TimerId): void {
-    if (id !== undefined && id !== null) (id as Timer).cancelled = true
+    if (id === undefined || id === null) return
+    const t = id as Timer
+    if (t.cancelled || t.done) return
+    t.cancelled = true
+    t.fn = noop // let go of what the callback holds
+    // Cancelled timers wait in the heap for their time; when they are most of it (long timers
+    // cancelled early, like refuted suspicions), drop them all at once. Any heap of the same
+    // timers pops them in the same (time, seq) order.
+    if (++this.cancelled > 1024 && this.cancelled > this.heap.length / 2) this.compact()
   }
 
   /** Pending (not cancelled) timers. */
@@ -47,7 +59,11 @@ export class ManualClock implements Clock {
       const top = this.heap[0]
       if (top === undefined || top.at > end) break
       this.pop()
-      if (top.cancelled) continue
+      top.done = true
+      if (top.cancelled) {
+        this.cancelled--
+        continue
+      }
       this.time = top.at
       top.fn()
     }
@@ -64,6 +80,11 @@ export class ManualClock implements Clock {
       this.advance(Math.min(stepMs, end - this.time))
       await flushMicrotasks()
     }
+  }
+
+  private compact(): void {
+    this.heap = this.heap.filter((t) => !t.cancelled).sort((a, b) => (before(a, b) ? -1 : 1)) // sorted is a heap
+    this.cancelled = 0
   }
 
   private push(t: Timer): void {
@@ -97,6 +118,8 @@ export class ManualClock implements Clock {
     h[i] = last
   }
 }
+
+function noop(): void {}
 
 function before(a: Timer, b: Timer): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq)
