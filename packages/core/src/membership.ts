@@ -61,6 +61,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   private readonly statsRef: MembershipStats = newStats()
   private status: Status = { state: 'stopped' }
   private syncing = false
+  private reconnecting = false
   // the loops' callbacks, made once: they are scheduled a few times a second per node
   private readonly onProbeTick = () => this.probeTick()
   /** When the next probe round is due (clock ms), for the probe event's drift figure. */
@@ -433,7 +434,26 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
           this.syncing = false
         })
     }
+    this.reconnect()
     this.schedule('sync', () => this.syncTick(), this.syncInterval())
+  }
+
+  /**
+   * Serf's reconnect: one push-pull per interval with a random dead member. After a partition
+   * heals, nobody probes or (past gossipToTheDeadMs) gossips to the other side; this exchange
+   * carries each side's accusations to the accused, who refute, and the views merge. A member
+   * that really crashed just refuses, until its tombstone is reaped.
+   */
+  private reconnect(): void {
+    if (this.reconnecting) return
+    const [dead] = this.ctx.list.sample(1, (r) => r.state === 'dead')
+    if (dead === undefined) return
+    this.reconnecting = true
+    this.pushPull(dead)
+      .catch((err) => this.ctx.log.trace('reconnect to dead %s failed: %s', dead.id, (err as Error).message))
+      .finally(() => {
+        this.reconnecting = false
+      })
   }
 
   private syncInterval(): number {
