@@ -12,8 +12,12 @@ describe('integration: message loss', function () {
   })
 
   it(`10 agents at 10% outgoing packet loss for ${MINUTES} min: no false death`, async () => {
-    // lan-like timings (probe 1 s), so that the run covers ~120 probe periods per agent
-    cluster = await TestCluster.start(10, { faults: true, config: { probeIntervalMs: 1000, probeTimeoutMs: 500 } })
+    // lan timings (probe 1 s, 3 indirect checks; the local profile's single check is too thin at
+    // 10% loss), so that the run covers ~120 probe periods per agent
+    cluster = await TestCluster.start(10, {
+      faults: true,
+      config: { probeIntervalMs: 1000, probeTimeoutMs: 500, indirectChecks: 3 },
+    })
     const c = cluster
     await c.waitFor(() => c.converged(), 60_000, 'convergence')
     const since = Date.now()
