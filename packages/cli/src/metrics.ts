@@ -12,6 +12,7 @@ const COUNTERS: Array<[keyof Stats, string]> = [
   ['relaysServed', 'indirect probes performed for others'],
   ['suspicions', 'suspicions started'],
   ['refutes', 'suspicions of ourselves refuted'],
+  ['corrections', 'stale accusations answered with the newer claim'],
   ['deaths', 'members declared dead'],
   ['updatesApplied', 'membership claims that changed the table'],
   ['updatesStale', 'claims already known'],

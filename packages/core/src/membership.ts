@@ -43,6 +43,10 @@ type Status =
   | { state: 'started'; leaving: boolean; startedAt: number; timers: Map<string, TimerId> }
 
 const EMPTY = new Uint8Array(0)
+/** Corrections sent back in one packet at most. */
+const MAX_CORRECTIONS = 4
+/** Sender/member pairs remembered for the corrections' rate limit. */
+const MAX_CORRECTION_MEMORY = 4096
 
 /**
  * One node's membership engine: SWIM probing with Lifeguard, piggybacked gossip, push-pull
@@ -62,6 +66,8 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   private status: Status = { state: 'stopped' }
   private syncing = false
   private reconnecting = false
+  /** When we last corrected each sender about each member ("sender member" → clock ms). */
+  private readonly corrected = new Map<string, number>()
   // the loops' callbacks, made once: they are scheduled a few times a second per node
   private readonly onProbeTick = () => this.probeTick()
   /** When the next probe round is due (clock ms), for the probe event's drift figure. */
@@ -329,8 +335,11 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       const scanned = scanPacket(bytes, this.config)
       const p = scanned ?? decodePacket(bytes, this.config)
       // claims first, so that an ack can already carry our refutation of a piggybacked suspicion
-      if (scanned !== undefined) this.table.receiveScanned(scanned.claims)
-      else for (const u of (p as Packet).updates) this.table.receive(u)
+      const corrections = this.table.collectCorrections(() => {
+        if (scanned !== undefined) this.table.receiveScanned(scanned.claims)
+        else for (const u of (p as Packet).updates) this.table.receive(u)
+      })
+      if (corrections.length > 0) this.correct(from, corrections)
       for (const e of p.events) this.events.receive(e)
       if (p.ping !== undefined) this.prober.onPing(from, p.ping)
       if (p.ack !== undefined) this.prober.onAck(from, p.ack)
@@ -340,6 +349,34 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       this.countDecodeError(err)
       this.ctx.log.trace('dropped packet from %s: %s', from, (err as Error).message)
     }
+  }
+
+  /**
+   * Sends `from` the newer claims that answer the stale accusations it just gossiped to us, at
+   * most MAX_CORRECTIONS per packet and once per member and sender per probe interval (the
+   * sender repeats a claim a few times; one answer is enough, and a flood earns no amplification).
+   */
+  private correct(from: string, claims: Update[]): void {
+    const peer = this.ctx.list.get(from)
+    if (peer === undefined || !isLive(peer.state)) return
+    const now = this.ctx.clock.now()
+    const quiet = this.config.probeIntervalMs
+    if (this.corrected.size > MAX_CORRECTION_MEMORY) {
+      for (const [k, at] of this.corrected) if (now - at >= quiet) this.corrected.delete(k)
+      if (this.corrected.size > MAX_CORRECTION_MEMORY) this.corrected.clear()
+    }
+    const send: Update[] = []
+    for (const u of claims) {
+      const key = `${from} ${u.id}`
+      const last = this.corrected.get(key)
+      if (last !== undefined && now - last < quiet) continue
+      this.corrected.set(key, now)
+      send.push(u)
+      if (send.length === MAX_CORRECTIONS) break
+    }
+    if (send.length === 0) return
+    this.ctx.stats.corrections += send.length
+    this.sendPacket(peer, {}, send)
   }
 
   /** Entry point for a push-pull request. Rejects (counted) on bad input or overload. */

@@ -40,6 +40,11 @@ export interface MembershipStats {
   relaysServed: number
   suspicions: number
   refutes: number
+  /**
+   * Stale accusations answered with the newer claim we hold (a refutation or a leave the
+   * accuser missed), sent straight back to whoever gossiped them.
+   */
+  corrections: number
   deaths: number
   /** Claims that were new to us and changed the table. */
   updatesApplied: number
@@ -64,6 +69,7 @@ export function newStats(): MembershipStats {
     relaysServed: 0,
     suspicions: 0,
     refutes: 0,
+    corrections: 0,
     deaths: 0,
     updatesApplied: 0,
     updatesStale: 0,

@@ -21,6 +21,7 @@ interface SelfState {
   metadata: Uint8Array
   leaving: boolean
   aliveClaim?: Update
+  leaveClaim?: Update
 }
 
 const EMPTY = new Uint8Array(0)
@@ -33,6 +34,8 @@ const EMPTY = new Uint8Array(0)
 export class ClaimTable {
   readonly self: SelfState
   private readonly tombstones = new Set<string>()
+  /** While a packet is handled: our newer claims answering stale accusations in it. */
+  private corrections: Update[] | undefined
 
   constructor(
     private readonly ctx: Context,
@@ -78,6 +81,7 @@ export class ClaimTable {
       signature: EMPTY,
     }
     this.signOwn(claim, (signed) => {
+      this.self.leaveClaim = signed
       this.enqueue(signed)
       then(signed)
     })
@@ -140,9 +144,29 @@ export class ClaimTable {
   /** Receives scanned claims: the stale ones are counted from their headers, the others decoded and received. */
   receiveScanned(claims: ScannedClaims, receive: (u: Update) => void = (u) => void this.receive(u)): void {
     while (claims.next()) {
-      if (this.isStale(claims.header())) this.ctx.stats.updatesStale++
-      else receive(claims.update())
+      const h = claims.header()
+      if (this.isStale(h)) {
+        this.ctx.stats.updatesStale++
+        this.noteStale(h.id, h.kind, h.incarnation)
+      } else receive(claims.update())
     }
+  }
+
+  /**
+   * Runs `fn` (the handling of one packet) and returns our newer claims that answer stale
+   * accusations in it: a suspect or dead claim about a member that has since refuted it (or
+   * about ourselves, refuted) or that has left. Gossip of a refutation can miss the accuser, whose
+   * suspicion would then fire; sending it back to whoever repeats the stale claim closes that gap.
+   */
+  collectCorrections(fn: () => void): Update[] {
+    const out: Update[] = []
+    this.corrections = out
+    try {
+      fn()
+    } finally {
+      this.corrections = undefined
+    }
+    return out
   }
 
   /** Forgets dead and left members whose tombstone time is over. */
@@ -168,6 +192,28 @@ export class ClaimTable {
       r.suspicion?.cancel()
       r.suspicion = undefined
     }
+  }
+
+  private noteStale(id: string, kind: Kind, incarnation: number): void {
+    const out = this.corrections
+    if (out === undefined || (kind !== Kind.SUSPECT && kind !== Kind.DEAD)) return
+    const newer = this.overriding(id, incarnation)
+    if (newer !== undefined && !out.includes(newer)) out.push(newer)
+  }
+
+  /** The claim we hold that overrides an accusation of `id` at `incarnation`: a refutation or a leave. */
+  private overriding(id: string, incarnation: number): Update | undefined {
+    if (id === this.ctx.selfId) {
+      const self = this.self
+      if (self.leaving) return self.leaveClaim
+      const own = self.aliveClaim
+      return own !== undefined && own.incarnation > incarnation ? own : undefined
+    }
+    const r = this.ctx.list.get(id)
+    if (r === undefined) return undefined
+    if (r.state === 'left') return r.stateClaim
+    const alive = r.aliveClaim
+    return isLive(r.state) && alive !== undefined && alive.incarnation > incarnation ? alive : undefined
   }
 
   private invalid(u: Update): 'invalid-claim' | 'forged-origin' | 'too-large' | undefined {
@@ -197,6 +243,7 @@ export class ClaimTable {
     }
     if (supersedes({ state, incarnation: u.incarnation }, cur)) return true
     this.ctx.stats.updatesStale++
+    this.noteStale(u.id, u.kind, u.incarnation)
     return false
   }
 
@@ -243,6 +290,7 @@ export class ClaimTable {
     const self = this.self
     if (self.leaving || u.incarnation < self.incarnation) {
       this.ctx.stats.updatesStale++
+      this.noteStale(u.id, u.kind, u.incarnation)
       return undefined
     }
     if (u.kind === Kind.ALIVE && u.incarnation === self.incarnation) {

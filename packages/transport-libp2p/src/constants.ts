@@ -36,3 +36,11 @@ export const SEND_BUFFER_BYTES = 256 * 1024
 
 /** Public keys cached by the signature verifier (one per member id seen). */
 export const MAX_CACHED_KEYS = 4096
+
+/**
+ * Before libp2p closes the connections on stop, the service waits this long at most for queued
+ * packets to be written (a leave announced just before stopping must not die in a buffer).
+ */
+export const STOP_DRAIN_MS = 1000
+/** How often that wait looks at the send buffers. */
+export const DRAIN_POLL_MS = 10

@@ -22,6 +22,7 @@ import {
   type Transport,
   type TransportHandlers,
 } from '@murmur/core'
+import { STOP_DRAIN_MS } from './constants.ts'
 import type {
   Faults,
   MembershipComponents,
@@ -130,6 +131,14 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
   /** The transports listen by now (or soon: 'transport:listening' covers the rest). */
   afterStart(): void {
     this.refreshAddresses()
+  }
+
+  /**
+   * Runs before libp2p closes any connection: lets packets already queued (the leave, when
+   * leave() came just before stop()) reach their streams, for at most STOP_DRAIN_MS.
+   */
+  async beforeStop(): Promise<void> {
+    if (this.started) await this.transport.drain(STOP_DRAIN_MS)
   }
 
   /** Stops the engine without leaving (use leave() first) and closes the streams. Idempotent. */

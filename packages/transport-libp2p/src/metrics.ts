@@ -30,6 +30,7 @@ export function registerMetrics(metrics: Metrics | undefined, source: MetricsSou
         relays: s.relaysServed,
         suspicions: s.suspicions,
         refutes: s.refutes,
+        corrections: s.corrections,
         deaths: s.deaths,
         user_events: s.userEvents,
         push_pulls: s.pushPulls,

@@ -1,8 +1,10 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import type { ComponentLogger, Connection, Logger, Startable, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError, MessageTooLargeError, type Peer, type Transport } from '@murmur/core'
 import {
+  DRAIN_POLL_MS,
   MAX_INBOUND_PACKET_STREAMS,
   MAX_INBOUND_SYNC_STREAMS,
   MAX_OUTBOUND_PACKET_STREAMS,
@@ -115,6 +117,16 @@ export class StreamTransport implements Transport, Startable {
       throw err
     }
     this.status = { state: 'started', shutdown: new AbortController() }
+  }
+
+  /**
+   * Waits (at most `timeoutMs`) until every queued packet has been written to its stream, so
+   * that what was sent just before a stop (a leave, above all) is not dropped by it.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    const pending = () => [...this.channels.values()].some((c) => c.queued > 0 || c.busy)
+    while (this.status.state === 'started' && pending() && Date.now() < deadline) await delay(DRAIN_POLL_MS)
   }
 
   /** Unregisters the handlers, closes every packet stream, aborts requests in flight. Idempotent. */
