@@ -42,6 +42,7 @@ export {
   validateConfig,
 } from './config.ts'
 export { DECODE_LIMITS, PROTOCOL_VERSION } from './constants.ts'
+export { entryHash, StateDigest } from './digest.ts'
 export { retransmitLimit, TransmitLimitedQueue } from './dissemination.ts'
 export {
   DecodeError,
@@ -69,7 +70,7 @@ export {
 } from './member.ts'
 export { Membership, type MembershipInit } from './membership.ts'
 export { DROP_REASONS, type DropReason, type Logger, type MembershipStats } from './metrics.ts'
-export { pushPullScale } from './push-pull.ts'
+export { pushPullScale, SyncMode } from './push-pull.ts'
 export { mathRandom, type Random, randomInt, sampleK, seededRandom, shuffle } from './random.ts'
 export { suspicionDuration, suspicionTimeout } from './suspicion.ts'
 export { type Peer, type Signer, type Transport, type TransportHandlers, unsigned, type Verifier } from './transport.ts'

@@ -1,4 +1,5 @@
 import type { Update } from './codec/index.ts'
+import { StateDigest } from './digest.ts'
 import type { Explanation, Member, MemberState } from './member.ts'
 import { type Random, randomInt, sampleK, shuffle } from './random.ts'
 import type { Suspicion } from './suspicion.ts'
@@ -43,6 +44,8 @@ export class MemberList {
   private order: string[] = []
   private cursor = 0
   private live = 0
+  /** The fingerprint of (id, incarnation, state) over every record. */
+  readonly digest = new StateDigest()
 
   constructor(private readonly random: Random) {}
 
@@ -65,6 +68,7 @@ export class MemberList {
 
   add(record: MemberRecord): void {
     this.byId.set(record.id, record)
+    this.digest.toggle(record.id, record.incarnation, record.state)
     if (isLive(record.state)) this.live++
     // insert at a random position, so a newcomer is not always probed last (memberlist)
     const at = randomInt(this.random, this.order.length + 1)
@@ -74,15 +78,26 @@ export class MemberList {
     this.order[this.order.length - 1] = tmp
   }
 
-  /** Call after changing a record's state, to keep the live count right. */
-  stateChanged(from: MemberState, to: MemberState): void {
-    this.live += (isLive(to) ? 1 : 0) - (isLive(from) ? 1 : 0)
+  /**
+   * The one way to change a record's incarnation or state (keeps the live count and the digest
+   * right). Returns whether the state changed.
+   */
+  setState(r: MemberRecord, state: MemberState, incarnation: number): boolean {
+    const prev = r.state
+    if (prev === state && r.incarnation === incarnation) return false
+    this.digest.toggle(r.id, r.incarnation, prev)
+    r.state = state
+    r.incarnation = incarnation
+    this.digest.toggle(r.id, incarnation, state)
+    this.live += (isLive(state) ? 1 : 0) - (isLive(prev) ? 1 : 0)
+    return prev !== state
   }
 
   remove(id: string): MemberRecord | undefined {
     const r = this.byId.get(id)
     if (r === undefined) return undefined
     this.byId.delete(id)
+    this.digest.toggle(r.id, r.incarnation, r.state)
     if (isLive(r.state)) this.live--
     const at = this.order.indexOf(id)
     if (at >= 0) {

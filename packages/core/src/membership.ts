@@ -11,7 +11,7 @@ import { freezeMember, type Member } from './member.ts'
 import { isLive, MemberList, type MemberRecord, snapshot } from './member-list.ts'
 import { type Logger, type MembershipStats, newStats, silentLogger } from './metrics.ts'
 import { type ProbeFields, Prober } from './probe.ts'
-import { PushPullSync, pushPullScale } from './push-pull.ts'
+import { PushPullSync, pushPullScale, SyncMode } from './push-pull.ts'
 import { mathRandom, type Random, randomInt } from './random.ts'
 import { ClaimTable } from './table.ts'
 import { type Peer, type Signer, type Transport, unsigned, type Verifier } from './transport.ts'
@@ -213,6 +213,16 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     })
   }
 
+  /**
+   * A fingerprint of this node's view (every member's id, incarnation and state, ourselves
+   * included), as 16 hex digits. Two nodes with the same fingerprint hold the same view; periodic
+   * push-pulls compare it first and skip the full exchange when it matches.
+   */
+  fingerprint(): string {
+    const [lo, hi] = this.sync.digest()
+    return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0')
+  }
+
   /** Replaces our metadata and announces it (a new incarnation). */
   setMetadata(metadata: Uint8Array): void {
     this.checkMetadata(metadata)
@@ -303,16 +313,30 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     )
     const onAbort = () => controller.abort(signal?.reason)
     signal?.addEventListener('abort', onAbort)
-    try {
-      const request = this.sync.encodeState(join)
+    const exchange = async (request: Uint8Array, expect: readonly number[]) => {
       this.ctx.stats.bytesOut += request.byteLength
       const response = await this.transport.request(to, request, { signal: controller.signal })
       this.ctx.stats.bytesIn += response.byteLength
       try {
-        this.sync.merge(response, join)
+        return this.sync.merge(response, join, (m) => {
+          if (!expect.includes(m.mode)) throw new DecodeError(`push-pull answer in unexpected mode ${m.mode}`)
+        })
       } catch (err) {
         this.countDecodeError(err)
         throw err
+      }
+    }
+    try {
+      // A join is a full exchange. A periodic sync first compares fingerprints; when they
+      // differ the answer is the other's full state, and we push ours unless merging it made
+      // the two agree (the other held everything we did).
+      if (join) await exchange(this.sync.encodeState(true), [SyncMode.FULL])
+      else {
+        const answer = await exchange(this.sync.encodeDigest(SyncMode.DIGEST), [SyncMode.IN_SYNC, SyncMode.FULL])
+        if (answer.mode === SyncMode.IN_SYNC) this.ctx.stats.syncsInSync++
+        else if (!this.sync.agrees(answer)) {
+          await exchange(this.sync.encodeState(false, SyncMode.PUSH), [SyncMode.PUSHED, SyncMode.FULL])
+        }
       }
     } finally {
       clock.clearTimeout(timer)

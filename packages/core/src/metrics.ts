@@ -51,7 +51,10 @@ export interface MembershipStats {
   /** Claims already known (not an error: gossip repeats itself). */
   updatesStale: number
   userEvents: number
+  /** Full states merged from push-pulls (a requester's answer, a responder's request). */
   pushPulls: number
+  /** Periodic syncs (as requester or responder) that found both tables equal by fingerprint. */
+  syncsInSync: number
   packetsIn: number
   packetsOut: number
   bytesIn: number
@@ -75,6 +78,7 @@ export function newStats(): MembershipStats {
     updatesStale: 0,
     userEvents: 0,
     pushPulls: 0,
+    syncsInSync: 0,
     packetsIn: 0,
     packetsOut: 0,
     bytesIn: 0,

@@ -335,12 +335,7 @@ export class ClaimTable {
       return
     }
     const prev = r.state
-    r.incarnation = u.incarnation
-    if (state !== prev) {
-      r.state = state
-      r.stateChangedAt = now
-      ctx.list.stateChanged(prev, state)
-    }
+    if (ctx.list.setState(r, state, u.incarnation)) r.stateChangedAt = now
     if (gossip) this.enqueue(u)
     if (u.kind === Kind.ALIVE) {
       this.clearSuspicion(r)
@@ -412,11 +407,9 @@ export class ClaimTable {
     this.signOwn(claim, (signed) => {
       if (!this.relevant(signed)) return
       if (kind === Kind.SUSPECT) {
-        const prev = r.state
-        r.state = 'suspect'
+        this.ctx.list.setState(r, 'suspect', r.incarnation)
         r.stateChangedAt = this.ctx.clock.now()
         r.stateClaim = signed
-        this.ctx.list.stateChanged(prev, 'suspect')
         this.ctx.stats.updatesApplied++
         this.enqueue(signed)
         this.startSuspicion(r, this.ctx.selfId, failedProbes)

@@ -62,7 +62,17 @@ describe('codec', () => {
       events: [userEvent('a', 1, 'x')],
       eventLtime: 5,
     }
-    assert.deepEqual(decodePushPull(encodePushPull(s), limits), { version: PROTOCOL_VERSION, ...s })
+    assert.deepEqual(decodePushPull(encodePushPull(s), limits), {
+      version: PROTOCOL_VERSION,
+      mode: 0,
+      digestLo: 0,
+      digestHi: 0,
+      ...s,
+    })
+    const d = { ...s, mode: 1, digestLo: 0xffffffff, digestHi: 7 }
+    assert.deepEqual(decodePushPull(encodePushPull(d), limits), { version: PROTOCOL_VERSION, ...d })
+    // written exactly as protons writes it, the sync fields after the claims and events
+    assert.deepEqual(encodePushPull(d), PushPull.encode({ version: PROTOCOL_VERSION, ...d }))
   })
 
   it('rejects another protocol version with reason "version"', () => {
@@ -203,7 +213,7 @@ describe('codec', () => {
       const withClaim = (raw: Uint8Array) => Uint8Array.from([...ok, 0x1a, raw.byteLength, ...raw])
       const irregular: Array<[string, Uint8Array]> = [
         ['another version', encodePushPull(state).map((b, i) => (i === 1 ? 2 : b))],
-        ['an unknown top-level field', Uint8Array.from([...ok, 0x30, 0x01])],
+        ['an unknown top-level field', Uint8Array.from([...ok, 0x48, 0x01])],
         ['a repeated singular field', Uint8Array.from([...ok, 0x08, 0x01])],
         ['a wrong wire type', Uint8Array.from([...ok, 0x1d, 0, 0, 0, 0])],
         ['a truncated claim', Uint8Array.from([...ok, 0x1a, 0x05, 0x12])],

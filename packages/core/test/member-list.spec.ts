@@ -42,24 +42,14 @@ describe('MemberList probe order (randomized round-robin)', () => {
 
   it('skips dead and left members, and returns undefined when nobody is live', () => {
     const list = listOf(6)
-    for (const id of ['m1', 'm4']) {
-      const r = list.get(id)!
-      r.state = 'dead'
-      list.stateChanged('alive', 'dead')
-    }
-    const r = list.get('m2')!
-    r.state = 'suspect'
-    list.stateChanged('alive', 'suspect')
+    for (const id of ['m1', 'm4']) list.setState(list.get(id)!, 'dead', 0)
+    list.setState(list.get('m2')!, 'suspect', 0)
     assert.equal(list.liveCount, 4)
     const seen = pass(list, 8)
     assert.ok(!seen.includes('m1') && !seen.includes('m4'))
     assert.ok(seen.includes('m2'), 'suspects are still probed')
     assert.equal(new Set(seen.slice(0, 4)).size, 4)
-    for (const id of ['m0', 'm2', 'm3', 'm5']) {
-      const x = list.get(id)!
-      list.stateChanged(x.state, 'left')
-      x.state = 'left'
-    }
+    for (const id of ['m0', 'm2', 'm3', 'm5']) list.setState(list.get(id)!, 'left', 0)
     assert.equal(list.liveCount, 0)
     assert.equal(list.nextProbeTarget(), undefined)
     assert.equal(new MemberList(seededRandom(SEED)).nextProbeTarget(), undefined)

@@ -418,7 +418,7 @@ describe('Membership anti-entropy', () => {
     a.handlePacket('x', packet({ updates: [alive('x')] }))
     b.handlePacket('y', packet({ updates: [alive('y')] }))
     const done = a.pushPull('b')
-    await net.clock.run(20)
+    await net.clock.run(50)
     await done
     assert.deepEqual(
       a

@@ -34,6 +34,7 @@ export function registerMetrics(metrics: Metrics | undefined, source: MetricsSou
         deaths: s.deaths,
         user_events: s.userEvents,
         push_pulls: s.pushPulls,
+        syncs_in_sync: s.syncsInSync,
       }
     },
   })

@@ -113,14 +113,12 @@ describe('a cluster of real libp2p nodes', function () {
     })
     await nodes[2].services.membership.broadcast('deploy', text('v2'))
     await until(() => seen.every((s) => s.length >= 1), 'the event on every node', AbortSignal.timeout(10_000))
-    // let gossip run dry and a few push-pulls (which carry recent events) happen everywhere
-    const syncs = nodes.map((n) => n.services.membership.stats().pushPulls)
+    // let gossip run dry and a few syncs happen everywhere (a full one carries recent events)
+    const syncsOf = (n: MurmurNode) =>
+      n.services.membership.stats().pushPulls + n.services.membership.stats().syncsInSync
+    const syncs = nodes.map(syncsOf)
     const quiet = () =>
-      nodes.every(
-        (n, i) =>
-          n.services.membership.stats().eventQueueDepth === 0 &&
-          n.services.membership.stats().pushPulls >= syncs[i] + 2,
-      )
+      nodes.every((n, i) => n.services.membership.stats().eventQueueDepth === 0 && syncsOf(n) >= syncs[i] + 2)
     await until(quiet, 'gossip to drain and two push-pulls per node', AbortSignal.timeout(15_000))
     for (const s of seen) {
       assert.equal(s.length, 1)

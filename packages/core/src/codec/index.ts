@@ -65,9 +65,10 @@ function writeVarint(out: Uint8Array, pos: number, n: number): number {
 }
 
 /**
- * `head` followed by repeated length-delimited fields built from already encoded messages, and an
- * optional varint field: the bytes protons would write for the whole message, since it writes
- * fields in field-number order and these are the last fields of their messages.
+ * `head` followed by repeated length-delimited fields built from already encoded messages, and
+ * trailing varint fields (tag, value; zero values are left out, as protons does): the bytes
+ * protons would write for the whole message, since it writes fields in field-number order and
+ * these are the last fields of their messages.
  */
 function withFields(
   head: Uint8Array,
@@ -75,20 +76,21 @@ function withFields(
   updates: readonly Update[],
   eventsTag: number,
   events: readonly UserEvent[],
-  last?: [tag: number, value: number],
+  last: ReadonlyArray<readonly [tag: number, value: number]> = NONE,
 ): Uint8Array {
   let size = head.byteLength
   for (const u of updates) size += framed(encodeUpdate(u))
   for (const e of events) size += framed(encodeEvent(e))
-  if (last !== undefined) size += 1 + varintLength(last[1])
+  for (const [, value] of last) if (value !== 0) size += 1 + varintLength(value)
   const out = allocBytes(size)
   out.set(head, 0)
   let pos = head.byteLength
   for (const u of updates) pos = writeFramed(out, pos, updatesTag, encodeUpdate(u))
   for (const e of events) pos = writeFramed(out, pos, eventsTag, encodeEvent(e))
-  if (last !== undefined) {
-    out[pos++] = last[0]
-    pos = writeVarint(out, pos, last[1])
+  for (const [tag, value] of last) {
+    if (value === 0) continue
+    out[pos++] = tag
+    pos = writeVarint(out, pos, value)
   }
   return out
 }
@@ -111,6 +113,9 @@ const PACKET_EVENTS = (7 << 3) | 2
 const SYNC_UPDATES = (3 << 3) | 2
 const SYNC_EVENTS = (4 << 3) | 2
 const SYNC_EVENT_LTIME = (5 << 3) | 0
+const SYNC_MODE = (6 << 3) | 0
+const SYNC_DIGEST_LO = (7 << 3) | 0
+const SYNC_DIGEST_HI = (8 << 3) | 0
 
 const NONE: never[] = []
 
@@ -145,10 +150,25 @@ export function decodePacket(bytes: Uint8Array, limits: CodecLimits): Packet {
   return decodeWith(Packet, bytes, limits.maxPacketBytes, decodeLimits)
 }
 
-export function encodePushPull(p: Omit<PushPull, 'version'>): Uint8Array {
-  const head = PushPull.encode({ version: PROTOCOL_VERSION, join: p.join, updates: NONE, events: NONE, eventLtime: 0 })
-  const last: [number, number] | undefined = p.eventLtime !== 0 ? [SYNC_EVENT_LTIME, p.eventLtime] : undefined
-  return withFields(head, SYNC_UPDATES, p.updates, SYNC_EVENTS, p.events, last)
+export function encodePushPull(
+  p: Omit<PushPull, 'version' | 'mode' | 'digestLo' | 'digestHi'> & Partial<PushPull>,
+): Uint8Array {
+  const head = PushPull.encode({
+    version: PROTOCOL_VERSION,
+    join: p.join,
+    updates: NONE,
+    events: NONE,
+    eventLtime: 0,
+    mode: 0,
+    digestLo: 0,
+    digestHi: 0,
+  })
+  return withFields(head, SYNC_UPDATES, p.updates, SYNC_EVENTS, p.events, [
+    [SYNC_EVENT_LTIME, p.eventLtime],
+    [SYNC_MODE, p.mode ?? 0],
+    [SYNC_DIGEST_LO, p.digestLo ?? 0],
+    [SYNC_DIGEST_HI, p.digestHi ?? 0],
+  ])
 }
 
 export function decodePushPull(bytes: Uint8Array, limits: CodecLimits): PushPull {

@@ -1280,6 +1280,9 @@ export interface PushPull {
   updates: Update[]
   events: UserEvent[]
   eventLtime: number
+  mode: number
+  digestLo: number
+  digestHi: number
 }
 
 export namespace PushPull {
@@ -1321,6 +1324,21 @@ export namespace PushPull {
           w.uint32(obj.eventLtime)
         }
 
+        if ((obj.mode != null && obj.mode !== 0)) {
+          w.uint32(48)
+          w.uint32(obj.mode)
+        }
+
+        if ((obj.digestLo != null && obj.digestLo !== 0)) {
+          w.uint32(56)
+          w.uint32(obj.digestLo)
+        }
+
+        if ((obj.digestHi != null && obj.digestHi !== 0)) {
+          w.uint32(64)
+          w.uint32(obj.digestHi)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1330,7 +1348,10 @@ export namespace PushPull {
           join: false,
           updates: [],
           events: [],
-          eventLtime: 0
+          eventLtime: 0,
+          mode: 0,
+          digestLo: 0,
+          digestHi: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1369,6 +1390,18 @@ export namespace PushPull {
             }
             case 5: {
               obj.eventLtime = reader.uint32()
+              break
+            }
+            case 6: {
+              obj.mode = reader.uint32()
+              break
+            }
+            case 7: {
+              obj.digestLo = reader.uint32()
+              break
+            }
+            case 8: {
+              obj.digestHi = reader.uint32()
               break
             }
             default: {
@@ -1444,6 +1477,27 @@ export namespace PushPull {
             case 5: {
               yield {
                 field: `${prefix}.eventLtime`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.mode`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.digestLo`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.digestHi`,
                 value: reader.uint32()
               }
               break
@@ -1547,6 +1601,21 @@ export namespace PushPull {
     value: number
   }
 
+  export interface PushPullModeFieldEvent {
+    field: '$.mode'
+    value: number
+  }
+
+  export interface PushPullDigestLoFieldEvent {
+    field: '$.digestLo'
+    value: number
+  }
+
+  export interface PushPullDigestHiFieldEvent {
+    field: '$.digestHi'
+    value: number
+  }
+
   export function encode (obj: Partial<PushPull>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, PushPull.codec())
   }
@@ -1555,7 +1624,7 @@ export namespace PushPull {
     return decodeMessage(buf, PushPull.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PushPull>): Generator<PushPullVersionFieldEvent | PushPullJoinFieldEvent | PushPullUpdatesKindFieldEvent | PushPullUpdatesIdFieldEvent | PushPullUpdatesIncarnationFieldEvent | PushPullUpdatesFromFieldEvent | PushPullUpdatesAddrsFieldEvent | PushPullUpdatesMetadataFieldEvent | PushPullUpdatesSignatureFieldEvent | PushPullEventsOriginFieldEvent | PushPullEventsLtimeFieldEvent | PushPullEventsNameFieldEvent | PushPullEventsPayloadFieldEvent | PushPullEventsSignatureFieldEvent | PushPullEventLtimeFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PushPull>): Generator<PushPullVersionFieldEvent | PushPullJoinFieldEvent | PushPullUpdatesKindFieldEvent | PushPullUpdatesIdFieldEvent | PushPullUpdatesIncarnationFieldEvent | PushPullUpdatesFromFieldEvent | PushPullUpdatesAddrsFieldEvent | PushPullUpdatesMetadataFieldEvent | PushPullUpdatesSignatureFieldEvent | PushPullEventsOriginFieldEvent | PushPullEventsLtimeFieldEvent | PushPullEventsNameFieldEvent | PushPullEventsPayloadFieldEvent | PushPullEventsSignatureFieldEvent | PushPullEventLtimeFieldEvent | PushPullModeFieldEvent | PushPullDigestLoFieldEvent | PushPullDigestHiFieldEvent> {
     return streamMessage(buf, PushPull.codec(), opts)
   }
 }

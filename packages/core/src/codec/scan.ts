@@ -44,6 +44,9 @@ export interface ScannedClaims {
 export interface ScannedPushPull {
   join: boolean
   eventLtime: number
+  mode: number
+  digestLo: number
+  digestHi: number
   events: UserEvent[]
   claims: ScannedClaims
 }
@@ -332,7 +335,7 @@ const NO_CLAIMS: ScannedClaims = {
 }
 
 /** The scratch of the strict first pass, which is always consumed before scanTop is called again. */
-const scratch: TopLevel = { values: new Float64Array(8), ends: new Float64Array(8), claims: 0, events: [] }
+const scratch: TopLevel = { values: new Float64Array(9), ends: new Float64Array(9), claims: 0, events: [] }
 
 /**
  * The strict first pass shared by both messages: every field known, with its wire type, each
@@ -399,7 +402,17 @@ function decodeEvents(bytes: Uint8Array, slices: number[]): UserEvent[] {
 
 const CLAIMS_FIELD_OF_PUSH_PULL = 3
 const CLAIMS_FIELD_OF_PACKET = 6
-const PUSH_PULL: Layout[] = [undefined as never, 'varint', 'varint', 'claims', 'events', 'varint']
+const PUSH_PULL: Layout[] = [
+  undefined as never,
+  'varint',
+  'varint',
+  'claims',
+  'events',
+  'varint',
+  'varint',
+  'varint',
+  'varint',
+]
 const PACKET: Layout[] = [undefined as never, 'varint', 'message', 'message', 'message', 'message', 'claims', 'events']
 
 /**
@@ -417,6 +430,9 @@ export function scanPushPull(bytes: Uint8Array, limits: CodecLimits): ScannedPus
     return {
       join: top.values[2] > 0,
       eventLtime: Math.max(0, top.values[5]),
+      mode: Math.max(0, top.values[6]),
+      digestLo: Math.max(0, top.values[7]),
+      digestHi: Math.max(0, top.values[8]),
       events: decodeEvents(bytes, top.events),
       claims:
         top.claims === 0 ? NO_CLAIMS : new Claims(bytes, top.claims, CLAIMS_FIELD_OF_PUSH_PULL, maxAddrsPerMember),
