@@ -17,6 +17,19 @@ describe('integration: join (real agents on 127.0.0.1)', function () {
       const { members } = await c.api(c.agents[0]).get<{ members: Array<{ state: string }> }>('/v1/members')
       assert.equal(members.length, n)
       assert.ok(members.every((m) => m.state === 'alive'))
+      // the same view everywhere, down to the incarnations: one fingerprint (bounded poll)
+      const fingerprints = () =>
+        Promise.all(c.agents.map((a) => c.api(a).get<{ fingerprint: string }>('/v1/info'))).then(
+          (infos) => new Set(infos.map((i) => i.fingerprint)),
+        )
+      const deadline = Date.now() + 15_000
+      let seen = await fingerprints()
+      while (seen.size !== 1 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200))
+        seen = await fingerprints()
+      }
+      assert.equal(seen.size, 1, `one fingerprint on every agent, saw ${[...seen].join(', ')}`)
+      assert.match([...seen][0], /^[0-9a-f]{16}$/)
     })
   }
 

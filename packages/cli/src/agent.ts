@@ -308,6 +308,7 @@ class Agent implements AgentControl {
       incarnation: this.service.self().incarnation,
       healthScore: this.service.healthScore(),
       members: counts,
+      fingerprint: this.service.fingerprint(),
       config: this.service.config,
       stats: this.service.stats(),
       eventHandler: this.handler ? { dropped: this.handler.dropped, failures: this.handler.failures } : null,

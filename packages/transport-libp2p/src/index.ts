@@ -196,6 +196,8 @@ export interface MembershipService extends TypedEventTarget<MembershipEvents> {
   broadcast(name: string, payload?: Uint8Array): Promise<void>
   /** Lifeguard local health: 0 is healthy. */
   healthScore(): number
+  /** A fingerprint of this node's view (16 hex digits): equal on two nodes holding the same view. */
+  fingerprint(): string
   /** Counters: see {@link MembershipServiceStats}. */
   stats(): MembershipServiceStats
   /**

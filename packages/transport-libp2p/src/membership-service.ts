@@ -189,6 +189,11 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
     return this.core.healthScore()
   }
 
+  /** A fingerprint of this node's view: equal on two nodes exactly when they hold the same view. */
+  fingerprint(): string {
+    return this.core.fingerprint()
+  }
+
   stats(): MembershipServiceStats {
     const stats = this.core.stats()
     const transport = this.transport.stats()
