@@ -24,8 +24,14 @@ export class TransmitLimitedQueue<T> {
   /** No pending item is smaller than this (a lower bound, reset when the queue empties). */
   private minSize = Number.POSITIVE_INFINITY
 
-  /** `limit` is read on every call, so it follows the cluster size. */
-  constructor(private readonly limit: () => number) {}
+  /**
+   * `limit` is read on every call, so it follows the cluster size. `onFill` runs when an item
+   * lands in an empty queue (the engine's gossip loop sleeps while there is nothing to send).
+   */
+  constructor(
+    private readonly limit: () => number,
+    private readonly onFill?: () => void,
+  ) {}
 
   get size(): number {
     return this.byKey.size
@@ -38,6 +44,7 @@ export class TransmitLimitedQueue<T> {
     const entry: Entry<T> = { key, item, size, transmits: 0 }
     this.byKey.set(key, entry)
     this.bucket(0).set(key, entry)
+    if (this.byKey.size === 1) this.onFill?.()
   }
 
   has(key: string): boolean {

@@ -73,6 +73,10 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   /** When the next probe round is due (clock ms), for the probe event's drift figure. */
   private nextProbeAt: number | undefined
   private readonly onGossipTick = () => this.gossipTick()
+  /** When the gossip loop last ticked or will next tick (clock ms): its beat. */
+  private gossipAnchor = 0
+  /** The gossip loop stopped because both queues were empty. */
+  private gossipAsleep = false
 
   constructor(init: MembershipInit) {
     super()
@@ -88,7 +92,10 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       random,
       selfId: init.id,
       list,
-      queue: new TransmitLimitedQueue<Update>(() => this.retransmitLimit()),
+      queue: new TransmitLimitedQueue<Update>(
+        () => this.retransmitLimit(),
+        () => this.wakeGossip(),
+      ),
       awareness: new Awareness(this.config.awarenessMaxMultiplier),
       stats: this.statsRef,
       log: init.log ?? silentLogger,
@@ -113,6 +120,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       ctx,
       (e) => this.onUserEvent(e),
       () => this.retransmitLimit(),
+      () => this.wakeGossip(),
     )
     this.sync = new PushPullSync(ctx, this.table, this.events)
   }
@@ -131,7 +139,10 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     // together do not probe, gossip and push-pull in lockstep (memberlist triggerFunc).
     const stagger = (ms: number) => randomInt(this.ctx.random, ms)
     this.scheduleProbe(stagger(this.ctx.awareness.scale(this.config.probeIntervalMs)))
-    this.schedule('gossip', this.onGossipTick, stagger(this.config.gossipIntervalMs))
+    const gossipIn = stagger(this.config.gossipIntervalMs)
+    this.gossipAnchor = this.ctx.clock.now() + gossipIn
+    this.gossipAsleep = false
+    this.schedule('gossip', this.onGossipTick, gossipIn)
     if (this.config.pushPullIntervalMs > 0) this.schedule('sync', () => this.syncTick(), stagger(this.syncInterval()))
   }
 
@@ -476,7 +487,26 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       const targets = list.sample(config.gossipNodes, (r) => this.gossipable(r, now))
       for (const t of targets) this.sendPacket(t, {})
     }
-    if (!once) this.schedule('gossip', this.onGossipTick, config.gossipIntervalMs)
+    if (once) return
+    if (queue.size > 0 || this.events.queue.size > 0) {
+      this.gossipAnchor = clock.now() + config.gossipIntervalMs
+      this.schedule('gossip', this.onGossipTick, config.gossipIntervalMs)
+    } else this.gossipAsleep = true // nothing to send: wakeGossip() restarts the loop
+  }
+
+  /**
+   * Something was queued while the gossip loop slept: resume it on its old beat (the next tick
+   * falls where the periodic loop would have put it), so gossip timing is what an always-running
+   * loop gives, without waking an idle node gossipInterval after gossipInterval for nothing.
+   */
+  private wakeGossip(): void {
+    if (!this.gossipAsleep || this.status.state !== 'started') return
+    this.gossipAsleep = false
+    const interval = this.config.gossipIntervalMs
+    const now = this.ctx.clock.now()
+    const next = this.gossipAnchor + (Math.floor((now - this.gossipAnchor) / interval) + 1) * interval
+    this.gossipAnchor = next
+    this.schedule('gossip', this.onGossipTick, next - now)
   }
 
   private gossipable(r: MemberRecord, now: number): boolean {

@@ -26,8 +26,9 @@ export class UserEvents {
     private readonly ctx: Context,
     private readonly deliver: (e: UserEventInfo) => void,
     limit: () => number,
+    onFill?: () => void,
   ) {
-    this.queue = new TransmitLimitedQueue(limit)
+    this.queue = new TransmitLimitedQueue(limit, onFill)
   }
 
   get clock(): number {

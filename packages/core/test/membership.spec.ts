@@ -438,3 +438,31 @@ describe('Membership anti-entropy', () => {
     assert.equal(b.stats().pushPulls, 1)
   })
 })
+
+describe('Membership gossip loop', () => {
+  it('sleeps while there is nothing to send and wakes on its old beat when something is queued', async () => {
+    const { net, nodes } = await simCluster(['a', 'b', 'c', 'd'], { config: { pushPullIntervalMs: 0 } })
+    const [a] = nodes
+    const interval = a.config.gossipIntervalMs
+    await runUntil(net, () => nodes.every((m) => m.stats().queueDepth === 0 && m.stats().eventQueueDepth === 0), 10_000)
+    // count the timers a sets from now on
+    const clock = net.clockFor('a')
+    const setTimeout = clock.setTimeout.bind(clock)
+    let timers = 0
+    clock.setTimeout = (fn, ms) => {
+      timers++
+      return setTimeout(fn, ms)
+    }
+    const window = 20 * interval
+    await net.clock.run(window, 1)
+    // probing alone: a round, its ping timeout and maybe a nack timer per probe interval; no gossip tick
+    const probeRounds = Math.ceil(window / a.config.probeIntervalMs) + 1
+    assert.ok(timers <= 3 * probeRounds, `${timers} timers in ${window} ms (gossip every ${interval} ms would add 20)`)
+    // a change wakes the loop: it reaches everyone as fast as an always-running loop would carry it
+    const changedAt = net.clock.now()
+    a.setMetadata(Uint8Array.from([7]))
+    const took = await runUntil(net, () => nodes.every((m) => m.member('a')?.metadata[0] === 7), 5 * interval, 1)
+    assert.ok(took <= 2 * interval, `spread in ${took} ms`)
+    assert.ok(net.clock.now() > changedAt)
+  })
+})
