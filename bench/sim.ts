@@ -430,7 +430,7 @@ export async function run(o: Options): Promise<Record<string, unknown>> {
     syncBytesPerMemberPerSecond: perMemberSecond(syncBytes),
     observedLoss: round((t.packetsLost - traffic0.packetsLost) / Math.max(1, packets), 4),
     nodeVersion: process.version,
-    nodeOptions: process.env.NODE_OPTIONS ?? null,
+    nodeOptions: [process.env.NODE_OPTIONS, ...process.execArgv].filter(Boolean).join(' ') || null,
   }
 }
 
