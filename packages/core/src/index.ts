@@ -10,11 +10,12 @@
  * const net = new SimNetwork({ seed: 42, config: { profile: 'local' } })
  * const a = net.addNode('a')
  * const b = net.addNode('b')
+ * a.addEventListener('member:join', (e) => console.log('joined:', e.detail.id))
  * await a.start(); await b.start()
  * const joined = b.join(['a'])
- * await net.clock.run(100)
+ * await net.clock.run(100) // virtual time: the push-pull resolves as it advances
  * await joined
- * a.addEventListener('member:join', (e) => console.log('joined:', e.detail.id))
+ * console.log(a.fingerprint() === b.fingerprint()) // the same view on both nodes
  * ```
  * @packageDocumentation
  */

@@ -10,6 +10,7 @@ import {
 import { peerIdFromString } from '@libp2p/peer-id'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import {
+  InvalidArgumentError,
   MEMBER_EVENT_NAMES,
   type Member,
   Membership,
@@ -70,6 +71,14 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
     this.components = components
     this.log = components.logger.forComponent('murmur:service')
     this.config = resolveConfig({ ...init.config, profile: init.profile })
+    if (components.privateKey.type !== 'Ed25519') {
+      // others verify our claims against the key inside our peer id, which only Ed25519 ids carry
+      throw new InvalidArgumentError(
+        `Murmur needs an Ed25519 libp2p identity (this node's key is ${components.privateKey.type}): ` +
+          "others check every claim against the key inside the sender's peer id, which only Ed25519 peer ids carry. " +
+          "Create the node with an Ed25519 key, e.g. privateKey: await generateKeyPair('Ed25519')",
+      )
+    }
     const self = components.peerId.toString()
     this.transport = new StreamTransport(components, {
       protocolPrefix: init.protocolPrefix,

@@ -48,8 +48,8 @@ function fakeMetrics(): { metrics: Metrics; read(name: string): number | Record<
   }
 }
 
-async function stubComponents(metrics?: Metrics) {
-  const privateKey = await generateKeyPair('Ed25519')
+async function stubComponents(metrics?: Metrics, keyType: 'Ed25519' | 'secp256k1' = 'Ed25519') {
+  const privateKey = await generateKeyPair(keyType)
   const peerId = peerIdFromPrivateKey(privateKey)
   const components = {
     peerId,
@@ -126,6 +126,14 @@ describe('membership() service', () => {
     )
     await assert.rejects(createMurmurNode({ membership: { config: { probeTimeoutMs: 5000 } } }), {
       name: 'InvalidConfigError',
+    })
+  })
+
+  it('refuses a non-Ed25519 identity with an error that says why and what to do', async () => {
+    const components = await stubComponents(undefined, 'secp256k1')
+    assert.throws(() => membership()(components), {
+      name: 'InvalidArgumentError',
+      message: /needs an Ed25519 libp2p identity \(this node's key is secp256k1\).*generateKeyPair\('Ed25519'\)/,
     })
   })
 
