@@ -2,8 +2,8 @@ import type { Group, Plan, SimRun } from './types.ts'
 
 /**
  * The scale sweep, 10 … 10,000 members, about two sizes per decade. The largest sizes get shorter
- * windows and fewer seeds: at N = 10,000 every member holds 10,000 others (14 GB for the run) and
- * one virtual second takes about six seconds of wall time.
+ * windows and fewer seeds: at N = 10,000 every member holds 10,000 others (14 GB for the run, and
+ * about two minutes to build those views before the window starts).
  */
 const FULL_SCALE = [
   { nodes: 10, seconds: 60, updateSeeds: 5, updateSeconds: 30 },

@@ -26,6 +26,16 @@ function recomputed(m: Membership): string {
 
 const ids = (ms: Member[]) => ms.map((m) => m.id).sort()
 
+/** Two started nodes that know nothing of each other, with no periodic push-pull. */
+async function strangers() {
+  const net = new SimNetwork({ seed: SEED, config: { pushPullIntervalMs: 0 } })
+  const a = net.addNode('a')
+  const b = net.addNode('b')
+  await a.start()
+  await b.start()
+  return { net, a, b }
+}
+
 describe('state fingerprint', () => {
   it('does not depend on the order of entries, and removing an entry undoes adding it', () => {
     const a = new StateDigest()
@@ -100,11 +110,7 @@ describe('push-pull with fingerprints', () => {
   })
 
   it('when the answer holds everything the requester has, one round trip: nothing is pushed', async () => {
-    const net = new SimNetwork({ seed: SEED, config: { pushPullIntervalMs: 0 } })
-    const a = net.addNode('a')
-    const b = net.addNode('b')
-    await a.start()
-    await b.start()
+    const { net, a, b } = await strangers()
     // b knows a and x; a knows b only (by a packet) and nothing b lacks
     b.handlePacket('a', packet({ updates: [alive('a', a.self().incarnation, { addrs: ['a'] }), alive('x', 3)] }))
     a.handlePacket('b', packet({ updates: [alive('b', b.self().incarnation, { addrs: ['b'] })] }))
@@ -118,11 +124,7 @@ describe('push-pull with fingerprints', () => {
   })
 
   it('when both lack something, the requester pushes its state too and both end equal', async () => {
-    const net = new SimNetwork({ seed: SEED, config: { pushPullIntervalMs: 0 } })
-    const a = net.addNode('a')
-    const b = net.addNode('b')
-    await a.start()
-    await b.start()
+    const { net, a, b } = await strangers()
     a.handlePacket('x', packet({ updates: [alive('x')] }))
     b.handlePacket('y', packet({ updates: [alive('y'), alive('z', 2), claim(Kind.DEAD, 'z', 2, 'y')] }))
     const done = a.pushPull('b')
