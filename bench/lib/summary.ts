@@ -72,6 +72,13 @@ export interface Headline {
     /** False suspicions with Lifeguard on ÷ off (smaller is better; NaN when off had none). */
     suspicionRatioOnOff: number
     deathRatioOnOff: number
+    /** The same comparison at every loss rate of the plan, lowest first. */
+    byLoss: Array<{
+      loss: number
+      lifeguardOn: { suspicionsPerMemberHour: number; deathsPerMemberHour: number }
+      lifeguardOff: { suspicionsPerMemberHour: number; deathsPerMemberHour: number }
+      suspicionRatioOnOff: number
+    }>
   }
   cluster: ClusterResult[]
   simRuns: number
@@ -111,15 +118,24 @@ export function headline(results: Results): Headline {
 
   const { loss } = results.plan
   const at = loss.losses.includes(0.1) ? 0.1 : loss.losses[Math.floor(loss.losses.length / 2)]
-  const lossRuns = (lifeguard: boolean) =>
-    runsOf(results, 'loss').filter((r) => r.loss === at && r.lifeguard === lifeguard)
-  const rates = (lifeguard: boolean) => ({
-    suspicionsPerMemberHour: round(perMemberHour(lossRuns(lifeguard), 'falseSuspicions'), 3),
-    deathsPerMemberHour: round(perMemberHour(lossRuns(lifeguard), 'falseDeaths'), 3),
+  const lossRuns = (lifeguard: boolean, p: number) =>
+    runsOf(results, 'loss').filter((r) => r.loss === p && r.lifeguard === lifeguard)
+  const rates = (lifeguard: boolean, p = at) => ({
+    suspicionsPerMemberHour: round(perMemberHour(lossRuns(lifeguard, p), 'falseSuspicions'), 3),
+    deathsPerMemberHour: round(perMemberHour(lossRuns(lifeguard, p), 'falseDeaths'), 3),
   })
   const on = rates(true)
   const off = rates(false)
   const ratio = (a: number, b: number) => (b > 0 ? round(a / b, 3) : Number.NaN)
+  const byLoss = [...loss.losses]
+    .sort((a, b) => a - b)
+    .filter((p) => lossRuns(true, p).length > 0 && lossRuns(false, p).length > 0)
+    .map((p) => {
+      const lifeguardOn = rates(true, p)
+      const lifeguardOff = rates(false, p)
+      const suspicionRatioOnOff = ratio(lifeguardOn.suspicionsPerMemberHour, lifeguardOff.suspicionsPerMemberHour)
+      return { loss: p, lifeguardOn, lifeguardOff, suspicionRatioOnOff }
+    })
 
   return {
     detection: {
@@ -159,6 +175,7 @@ export function headline(results: Results): Headline {
       lifeguardOff: off,
       suspicionRatioOnOff: ratio(on.suspicionsPerMemberHour, off.suspicionsPerMemberHour),
       deathRatioOnOff: ratio(on.deathsPerMemberHour, off.deathsPerMemberHour),
+      byLoss,
     },
     cluster: results.cluster,
     simRuns: results.sim.length,
@@ -233,6 +250,25 @@ export function summaryTables(h: Headline): Table[] {
         ],
         ['on ÷ off', f(fp.suspicionRatioOnOff, 3), f(fp.deathRatioOnOff, 3)],
       ],
+    },
+    {
+      title: `Lifeguard on and off at every loss rate (simulator, N = ${fp.nodes}, per member per hour)`,
+      header: [
+        'loss',
+        'false suspicions, on',
+        'false suspicions, off',
+        'on ÷ off',
+        'false deaths, on',
+        'false deaths, off',
+      ],
+      rows: fp.byLoss.map((b) => [
+        `${f(b.loss * 100, 0)}%`,
+        f(b.lifeguardOn.suspicionsPerMemberHour, 3),
+        f(b.lifeguardOff.suspicionsPerMemberHour, 3),
+        f(b.suspicionRatioOnOff, 3),
+        f(b.lifeguardOn.deathsPerMemberHour, 3),
+        f(b.lifeguardOff.deathsPerMemberHour, 3),
+      ]),
     },
   ]
   if (h.cluster.length > 0) {
