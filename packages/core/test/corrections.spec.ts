@@ -26,6 +26,11 @@ describe('corrections: stale accusations are answered with the newer claim', () 
     sent.length = 0
     m.handlePacket('b', packet({ updates: [claim(Kind.SUSPECT, 'x', 2, 'c')] }))
     assert.deepEqual(firstClaims(sent, 'b'), [['x', Kind.ALIVE, 3]])
+    assert.deepEqual(
+      sent.map((p) => p.to),
+      ['b'],
+      'nothing to the accused or anyone else',
+    )
     assert.equal(m.stats().corrections, 1)
     assert.equal(m.member('x')?.state, 'alive')
     m.stop()
