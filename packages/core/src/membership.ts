@@ -45,7 +45,7 @@ type Status =
 const EMPTY = new Uint8Array(0)
 /** Corrections sent back in one packet at most. */
 const MAX_CORRECTIONS = 4
-/** Sender/member pairs remembered for the corrections' rate limit. */
+/** Sender/member pairs remembered per generation for the corrections' rate limit. */
 const MAX_CORRECTION_MEMORY = 4096
 
 /**
@@ -66,8 +66,13 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   private status: Status = { state: 'stopped' }
   private syncing = false
   private reconnecting = false
-  /** When we last corrected each sender about each member ("sender member" → clock ms). */
-  private readonly corrected = new Map<string, number>()
+  /**
+   * When we last corrected each sender about each member ("sender member" → clock ms), in two
+   * generations swapped every probe interval: what the older one drops is past the rate limit.
+   */
+  private corrected = new Map<string, number>()
+  private correctedBefore = new Map<string, number>()
+  private correctedSince = 0
   // the loops' callbacks, made once: they are scheduled a few times a second per node
   private readonly onProbeTick = () => this.probeTick()
   /** When the next probe round is due (clock ms), for the probe event's drift figure. */
@@ -396,14 +401,15 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     if (peer === undefined || !isLive(peer.state)) return
     const now = this.ctx.clock.now()
     const quiet = this.config.probeIntervalMs
-    if (this.corrected.size > MAX_CORRECTION_MEMORY) {
-      for (const [k, at] of this.corrected) if (now - at >= quiet) this.corrected.delete(k)
-      if (this.corrected.size > MAX_CORRECTION_MEMORY) this.corrected.clear()
+    if (now - this.correctedSince >= quiet || this.corrected.size >= MAX_CORRECTION_MEMORY) {
+      this.correctedBefore = this.corrected
+      this.corrected = new Map()
+      this.correctedSince = now
     }
     const send: Update[] = []
     for (const u of claims) {
       const key = `${from} ${u.id}`
-      const last = this.corrected.get(key)
+      const last = this.corrected.get(key) ?? this.correctedBefore.get(key)
       if (last !== undefined && now - last < quiet) continue
       this.corrected.set(key, now)
       send.push(u)

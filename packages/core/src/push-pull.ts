@@ -1,4 +1,4 @@
-import { decodePushPull, encodePushPull, scanPushPull, type Update } from './codec/index.ts'
+import { decodePushPull, encodePushPull, scanPushPull, type Update, type UserEvent } from './codec/index.ts'
 import type { Context } from './context.ts'
 import { DecodeError } from './errors.ts'
 import type { ClaimTable } from './table.ts'
@@ -72,30 +72,17 @@ export class PushPullSync {
       updates.push(r.aliveClaim)
       if (r.stateClaim !== undefined) updates.push(r.stateClaim)
     }
-    const [digestLo, digestHi] = this.digest()
-    return encodePushPull({
-      join,
-      updates,
-      events: join ? [] : this.events.recent(SYNC_EVENTS),
-      eventLtime: this.events.clock,
-      mode,
-      digestLo,
-      digestHi,
-    })
+    return this.encode(join, mode, updates, join ? [] : this.events.recent(SYNC_EVENTS))
   }
 
   /** A message without state: a fingerprint request, an "in sync" answer or a receipt. */
   encodeDigest(mode: number): Uint8Array {
+    return this.encode(false, mode, [], [])
+  }
+
+  private encode(join: boolean, mode: number, updates: Update[], events: UserEvent[]): Uint8Array {
     const [digestLo, digestHi] = this.digest()
-    return encodePushPull({
-      join: false,
-      updates: [],
-      events: [],
-      eventLtime: this.events.clock,
-      mode,
-      digestLo,
-      digestHi,
-    })
+    return encodePushPull({ join, updates, events, eventLtime: this.events.clock, mode, digestLo, digestHi })
   }
 
   /** Do we hold the same table and have seen the same user events as the sender of `msg`? */
