@@ -6,6 +6,14 @@ import type { PrivateKey } from '@libp2p/interface'
 import { InvalidConfigError, type Profile, type SwimConfig } from '@murmur/core'
 import { createMurmurNode, type MembershipService } from '@murmur/libp2p'
 import { type AgentControl, createApiServer } from './api/server.ts'
+import {
+  API_CLOSE_GRACE_MS,
+  JOIN_ATTEMPT_TIMEOUT_MS,
+  JOIN_RETRY_MAX_DELAY_MS,
+  LEAVE_ANSWER_DELAY_MS,
+  LEAVE_SLACK_MS,
+  SNAPSHOT_DEBOUNCE_MS,
+} from './constants.ts'
 import { CliError, EXIT } from './errors.ts'
 import { EventHandlerRunner } from './handler.ts'
 import { loadOrCreateKey, readPsk } from './keys.ts'
@@ -55,14 +63,10 @@ export async function runAgent(opts: AgentOptions, io: IO): Promise<number> {
   }
   agent.ready()
   const seeds = [...opts.join, ...(snapshot ? snapshotAddrs(snapshot, node.peerId.toString()) : [])]
-  if (seeds.length > 0) {
-    const joined = await agent.joinWithRetry(seeds, opts.join.length > 0)
-    if (!joined) {
-      await agent.shutdown(false)
-      return EXIT.joinFailed
-    }
-  }
-  return agent.done
+  if (seeds.length === 0) return agent.done
+  // a second signal resolves `done` (EXIT.interrupted) while the join may still be retrying
+  const joining = agent.joinOrExit(seeds, opts.join.length > 0)
+  return Promise.race([agent.done, joining.then(() => agent.done)])
 }
 
 async function startNode(
@@ -202,12 +206,17 @@ class Agent implements AgentControl {
     })
   }
 
+  /** Joins in the background; when every attempt failed and that is fatal, stops with EXIT.joinFailed. */
+  async joinOrExit(seeds: string[], fatal: boolean): Promise<void> {
+    if (!(await this.joinWithRetry(seeds, fatal))) await this.shutdown(false, EXIT.joinFailed)
+  }
+
   /** Joins, retrying with exponential backoff; false when every attempt failed and that is fatal. */
-  async joinWithRetry(seeds: string[], fatal: boolean): Promise<boolean> {
+  private async joinWithRetry(seeds: string[], fatal: boolean): Promise<boolean> {
     let delay = this.opts.retryIntervalMs
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.service.join(seeds, { signal: AbortSignal.timeout(30_000) })
+        await this.service.join(seeds, { signal: AbortSignal.timeout(JOIN_ATTEMPT_TIMEOUT_MS) })
         return true
       } catch (err) {
         if (this.stopping) return true
@@ -220,15 +229,15 @@ class Agent implements AgentControl {
         }
         if (!this.opts.json) this.io.err(`murmur: ${message}; retrying in ${delay} ms`)
         await new Promise((r) => setTimeout(r, delay))
-        delay = Math.min(delay * 2, 30_000)
+        delay = Math.min(delay * 2, JOIN_RETRY_MAX_DELAY_MS)
       }
     }
   }
 
-  /** Leaves (when `graceful`), stops the node and the API, and resolves `done` with 0. */
-  async shutdown(graceful: boolean): Promise<void> {
+  /** Leaves (when `graceful`), stops the node and the API, and resolves `done` with `code`. */
+  async shutdown(graceful: boolean, code: number = EXIT.ok): Promise<void> {
     if (!(await this.leaveCluster(graceful))) return
-    await this.finish()
+    await this.finish(code)
   }
 
   /** Says goodbye (bounded by leaveTimeoutMs); false when a shutdown was already under way. */
@@ -237,14 +246,14 @@ class Agent implements AgentControl {
     this.stopping = true
     if (graceful) {
       this.emit({ event: 'leaving', time: new Date().toISOString(), id: this.service.self().id })
-      const timeout = this.service.config.leaveTimeoutMs + 2000
+      const timeout = this.service.config.leaveTimeoutMs + LEAVE_SLACK_MS
       await this.service.leave({ signal: AbortSignal.timeout(timeout) }).catch(() => {})
     }
     return true
   }
 
   /** Stops the node, lets the event handler and the API finish, then resolves `done`. */
-  private async finish(): Promise<void> {
+  private async finish(code: number = EXIT.ok): Promise<void> {
     const id = this.service.self().id
     clearInterval(this.loopBlocker)
     clearTimeout(this.snapshotTimer)
@@ -256,11 +265,11 @@ class Agent implements AgentControl {
     if (server !== undefined) {
       // answered requests first; event streams and stuck clients get a second, then are cut
       server.closeIdleConnections()
-      const cut = setTimeout(() => server.closeAllConnections(), 1000)
+      const cut = setTimeout(() => server.closeAllConnections(), API_CLOSE_GRACE_MS)
       await new Promise((r) => server.close(() => r(undefined)))
       clearTimeout(cut)
     }
-    this.resolveDone(EXIT.ok)
+    this.resolveDone(code)
   }
 
   // ---- AgentControl (the control API) ----
@@ -274,13 +283,13 @@ class Agent implements AgentControl {
   }
 
   join(addrs: string[]) {
-    return this.service.join(addrs, { signal: AbortSignal.timeout(30_000) })
+    return this.service.join(addrs, { signal: AbortSignal.timeout(JOIN_ATTEMPT_TIMEOUT_MS) })
   }
 
   async leave() {
     if (!(await this.leaveCluster(true))) return
     // answer the API call first, then stop
-    setTimeout(() => void this.finish(), 50)
+    setTimeout(() => void this.finish(), LEAVE_ANSWER_DELAY_MS)
   }
 
   setTags(set: Record<string, string>, unset: string[]) {
@@ -359,7 +368,8 @@ class Agent implements AgentControl {
       signalled++
       if (signalled > 1) {
         this.io.err(`murmur: second ${sig}: exiting now without leaving`)
-        process.exit(130)
+        this.resolveDone(EXIT.interrupted)
+        return
       }
       if (!this.opts.json) this.io.err(`murmur: ${sig}: leaving the cluster (send it again to exit at once)`)
       void this.shutdown(true)
@@ -373,7 +383,7 @@ class Agent implements AgentControl {
     this.snapshotTimer = setTimeout(() => {
       this.snapshotTimer = undefined
       void this.saveSnapshot()
-    }, 1000)
+    }, SNAPSHOT_DEBOUNCE_MS)
   }
 
   private async saveSnapshot(): Promise<void> {

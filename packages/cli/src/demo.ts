@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Profile } from '@murmur/core'
 import { type AgentProcess, spawnAgent, stopAgent } from './cluster.ts'
-import { CliError } from './errors.ts'
+import { DEMO_CONVERGE_TIMEOUT_MS, DEMO_DETECT_TIMEOUT_MS } from './constants.ts'
+import { CliError, EXIT } from './errors.ts'
 import type { AgentEvent, MemberJson } from './model.ts'
 import { explain, type IO, paint, shortId } from './output.ts'
 
@@ -52,7 +53,7 @@ export async function runDemo(opts: DemoOptions, io: IO): Promise<number> {
       ),
     )
     agents.push(...rest)
-    await demo.until(() => demo.converged(agents), 30_000, 'the cluster to converge', opts.signal)
+    await demo.until(() => demo.converged(agents), DEMO_CONVERGE_TIMEOUT_MS, 'the cluster to converge', opts.signal)
     const convergedMs = Date.now() - t0
     demo.table(`All ${agents.length} agents see each other alive after ${convergedMs} ms.`)
 
@@ -66,7 +67,7 @@ export async function runDemo(opts: DemoOptions, io: IO): Promise<number> {
     await victim.exited
     await demo.until(
       () => survivors.every((s) => demo.stateSeenBy(s, victim.id)?.state === 'dead'),
-      60_000,
+      DEMO_DETECT_TIMEOUT_MS,
       `every survivor to declare ${victim.name} dead`,
       opts.signal,
     )
@@ -79,7 +80,7 @@ export async function runDemo(opts: DemoOptions, io: IO): Promise<number> {
     const restartedAt = Date.now()
     const again = await spawnAgent(victim.name, [...args(agents.length), '--join', seedAddr], onEvent)
     agents[agents.length - 1] = again
-    await demo.until(() => demo.converged(agents), 30_000, `${victim.name} to rejoin`, opts.signal)
+    await demo.until(() => demo.converged(agents), DEMO_CONVERGE_TIMEOUT_MS, `${victim.name} to rejoin`, opts.signal)
     const rejoinMs = Date.now() - restartedAt
     const after = demo.stateSeenBy(survivors[0], victim.id)?.incarnation ?? 0
     demo.table(`${victim.name} is alive again everywhere after ${rejoinMs} ms, incarnation ${before} -> ${after}.`)
@@ -166,7 +167,7 @@ class DemoView {
     const deadline = Date.now() + timeoutMs
     let lastDraw = 0
     while (!pred()) {
-      if (signal.aborted) throw new CliError('demo interrupted', 'ERR_INTERRUPTED', 130)
+      if (signal.aborted) throw new CliError('demo interrupted', 'ERR_INTERRUPTED', EXIT.interrupted)
       if (Date.now() > deadline) throw new CliError(`gave up waiting ${timeoutMs} ms for ${what}`, 'ERR_DEMO_TIMEOUT')
       if (this.io.isTTY && Date.now() - lastDraw > 250) {
         this.table(undefined, true)

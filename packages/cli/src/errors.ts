@@ -20,4 +20,6 @@ export const EXIT = {
   usage: 2,
   joinFailed: 3,
   agentUnreachable: 4,
+  /** Stopped by a second SIGINT/SIGTERM (or Ctrl-C in the demo), like a shell's 128 + SIGINT. */
+  interrupted: 130,
 } as const

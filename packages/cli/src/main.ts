@@ -2,16 +2,14 @@ import { Command, CommanderError } from '@commander-js/extra-typings'
 import { makeAgentCommand } from './commands/agent.ts'
 import type { Outcome } from './commands/common.ts'
 import { makeDemoCommand } from './commands/demo.ts'
+import { makeEventCommand } from './commands/event.ts'
+import { makeInfoCommand } from './commands/info.ts'
+import { makeJoinCommand } from './commands/join.ts'
 import { makeKeygenCommand } from './commands/keygen.ts'
+import { makeLeaveCommand } from './commands/leave.ts'
 import { makeMembersCommand } from './commands/members.ts'
 import { makeMonitorCommand } from './commands/monitor.ts'
-import {
-  makeEventCommand,
-  makeInfoCommand,
-  makeJoinCommand,
-  makeLeaveCommand,
-  makeTagsCommand,
-} from './commands/simple.ts'
+import { makeTagsCommand } from './commands/tags.ts'
 import { CliError, EXIT } from './errors.ts'
 import { type IO, processIO } from './output.ts'
 

@@ -1,4 +1,5 @@
 import { request } from 'node:http'
+import { API_REQUEST_TIMEOUT_MS } from '../constants.ts'
 import { CliError, EXIT } from '../errors.ts'
 
 export const DEFAULT_API = '127.0.0.1:7373'
@@ -45,7 +46,14 @@ export class ApiClient {
     const payload = body === undefined ? undefined : JSON.stringify(body)
     return new Promise<T>((resolve, reject) => {
       const req = request(
-        { host, port, method, path, timeout: 30_000, headers: payload ? { 'content-type': 'application/json' } : {} },
+        {
+          host,
+          port,
+          method,
+          path,
+          timeout: API_REQUEST_TIMEOUT_MS,
+          headers: payload ? { 'content-type': 'application/json' } : {},
+        },
         (res) => {
           const chunks: Buffer[] = []
           res.on('data', (c: Buffer) => chunks.push(c))
@@ -72,7 +80,7 @@ export class ApiClient {
           })
         },
       )
-      req.on('timeout', () => req.destroy(new Error('no answer within 30 s')))
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${API_REQUEST_TIMEOUT_MS / 1000} s`)))
       req.on('error', (err) => reject(this.unreachable(err)))
       if (payload) req.write(payload)
       req.end()

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { API_HEADERS_TIMEOUT_MS, API_REQUEST_TIMEOUT_MS } from '../constants.ts'
 import type { AgentEvent, MemberJson } from '../model.ts'
 import { matches } from '../model.ts'
 
@@ -48,8 +49,8 @@ export function createApiServer(agent: AgentControl, onError: (err: Error) => vo
       else res.destroy()
     })
   })
-  server.headersTimeout = 10_000
-  server.requestTimeout = 30_000
+  server.headersTimeout = API_HEADERS_TIMEOUT_MS
+  server.requestTimeout = API_REQUEST_TIMEOUT_MS
   return server
 }
 

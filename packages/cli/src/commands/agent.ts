@@ -4,7 +4,7 @@ import { DEFAULTS, PROFILES, type Profile } from '@murmur/core'
 import { runAgent } from '../agent.ts'
 import { collect, parseApiAddress, parseDuration, parseMultiaddr, parseNonNegativeInt, parseTag } from '../options.ts'
 import type { IO } from '../output.ts'
-import type { Outcome } from './common.ts'
+import { apiOption, type Outcome } from './common.ts'
 
 export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/7946'
 
@@ -59,15 +59,7 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
       ),
     )
     .addOption(new Option('--allow <peer id>', 'admit only these peers, repeatable').argParser(collect(parsePeerId)))
-    .addOption(
-      new Option('--api <host:port>', 'where to serve the control API (loopback only; port 0 = any)')
-        .default('127.0.0.1:7373')
-        .env('MURMUR_API')
-        .argParser((v) => {
-          parseApiAddress(v)
-          return v
-        }),
-    )
+    .addOption(apiOption('where to serve the control API (loopback only; port 0 = any)'))
     .addOption(new Option('--event-handler <command>', 'run `sh -c <command>` per event, the event as JSON on stdin'))
     .addOption(new Option('--snapshot <path>', 'remember known members in this file and rejoin them after a restart'))
     .addOption(

@@ -7,9 +7,12 @@ export interface Outcome {
   exitCode: number
 }
 
-/** `--api host:port`, shared by every command that talks to a running agent. */
-export function apiOption() {
-  return new Option('--api <host:port>', 'control API of the agent to talk to')
+/**
+ * `--api host:port`: the one definition, for the agent (where to serve) and for every command
+ * that talks to a running agent (where to call).
+ */
+export function apiOption(description = 'control API of the agent to talk to') {
+  return new Option('--api <host:port>', description)
     .default(DEFAULT_API)
     .env('MURMUR_API')
     .argParser((v) => {

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+// The compiled spec runs from dist/test; the sources are two levels up.
+const SRC = fileURLToPath(new URL('../../src/', import.meta.url))
+
+function sources(dir: string = SRC): Array<{ file: string; text: string }> {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) return sources(path)
+    return name.endsWith('.ts') ? [{ file: relative(SRC, path), text: readFileSync(path, 'utf8') }] : []
+  })
+}
+
+/** Occurrences of `pattern` per file, comments included (a rule that bends for comments is no rule). */
+function hits(pattern: RegExp): string[] {
+  return sources().flatMap(({ file, text }) => (text.match(pattern) ?? []).map(() => file))
+}
+
+describe('murmur: CLI structure (house style section 4)', () => {
+  it('only bin.ts calls process.exit', () => {
+    assert.deepEqual(
+      hits(/process\.exit\(/g).filter((f) => f !== 'bin.ts'),
+      [],
+    )
+  })
+
+  it('defines --api once, in commands/common.ts', () => {
+    assert.deepEqual(hits(/'--api </g), ['commands/common.ts'])
+  })
+
+  it('names its durations: 30_000 appears only where a constant is declared', () => {
+    assert.deepEqual(
+      hits(/\b30_?000\b/g).filter((f) => f !== 'constants.ts' && f !== 'handler.ts'),
+      [],
+    )
+  })
+
+  it('has one make<Name>Command() per file under commands/', () => {
+    for (const { file, text } of sources(join(SRC, 'commands'))) {
+      assert.ok((text.match(/export function make\w+Command\(/g) ?? []).length <= 1, file)
+    }
+  })
+
+  it('the self-check catches a violation (it reads real sources)', () => {
+    assert.ok(hits(/process\.exit\(/g).includes('bin.ts'))
+  })
+})
