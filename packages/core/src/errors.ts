@@ -59,3 +59,27 @@ export class InvalidArgumentError extends Error {
     this.name = 'InvalidArgumentError'
   }
 }
+
+/** A push-pull message in a mode that does not fit where it came (an answer as a request, or the reverse). */
+export class UnexpectedSyncModeError extends DecodeError {
+  /** The mode the message carried. */
+  readonly mode: number
+  constructor(message: string, mode: number) {
+    super(message, 'malformed')
+    this.mode = mode
+  }
+}
+
+/** Why a push-pull request was refused without being served. */
+export type SyncRefusal = 'busy'
+
+/** A push-pull request we refused (too many in progress); counted, and the requester sees an error. */
+export class SyncRefusedError extends Error {
+  readonly code = 'ERR_SYNC_REFUSED'
+  readonly reason: SyncRefusal
+  constructor(message: string, reason: SyncRefusal) {
+    super(message)
+    this.name = 'SyncRefusedError'
+    this.reason = reason
+  }
+}

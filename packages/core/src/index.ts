@@ -52,6 +52,9 @@ export {
   JoinFailedError,
   MessageTooLargeError,
   NotStartedError,
+  type SyncRefusal,
+  SyncRefusedError,
+  UnexpectedSyncModeError,
 } from './errors.ts'
 export {
   MEMBER_EVENT_NAMES,
@@ -71,7 +74,7 @@ export {
 } from './member.ts'
 export { Membership, type MembershipInit } from './membership.ts'
 export { DROP_REASONS, type DropReason, type Logger, type MembershipStats } from './metrics.ts'
-export { pushPullScale, SyncMode } from './push-pull.ts'
+export { pushPullScale, SyncMode, type SyncRequestOptions } from './push-pull.ts'
 export { mathRandom, type Random, randomInt, sampleK, seededRandom, shuffle } from './random.ts'
 export { suspicionDuration, suspicionTimeout } from './suspicion.ts'
 export { type Peer, type Signer, type Transport, type TransportHandlers, unsigned, type Verifier } from './transport.ts'

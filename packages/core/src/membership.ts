@@ -1,17 +1,19 @@
 import { TypedEventEmitter } from 'main-event'
 import { Awareness } from './awareness.ts'
 import { type Clock, systemClock, type TimerId } from './clock.ts'
-import { decodePacket, encodePacket, type Packet, scanPacket, type Update, updateSize } from './codec/index.ts'
+import { decodePacket, type Packet, scanPacket, type Update } from './codec/index.ts'
 import { type ConfigInput, type ResolvedConfig, resolveConfig } from './config.ts'
 import type { Context } from './context.ts'
+import { Corrections } from './corrections.ts'
 import { retransmitLimit, TransmitLimitedQueue } from './dissemination.ts'
-import { DecodeError, InvalidArgumentError, JoinFailedError, MessageTooLargeError, NotStartedError } from './errors.ts'
+import { InvalidArgumentError, JoinFailedError, NotStartedError } from './errors.ts'
 import type { MemberEventName, MembershipEvents, ProbeResult, UserEventInfo } from './events.ts'
+import { GossipLoop, Outbox } from './gossip.ts'
 import { freezeMember, type Member } from './member.ts'
-import { isLive, MemberList, type MemberRecord, snapshot } from './member-list.ts'
-import { type Logger, type MembershipStats, newStats, silentLogger } from './metrics.ts'
-import { type ProbeFields, Prober } from './probe.ts'
-import { PushPullSync, pushPullScale, SyncMode } from './push-pull.ts'
+import { MemberList, type MemberRecord, snapshot } from './member-list.ts'
+import { countDecodeError, type Logger, type MembershipStats, newStats, silentLogger } from './metrics.ts'
+import { Prober } from './probe.ts'
+import { PushPullSync } from './push-pull.ts'
 import { mathRandom, type Random, randomInt } from './random.ts'
 import { ClaimTable } from './table.ts'
 import { type Peer, type Signer, type Transport, unsigned, type Verifier } from './transport.ts'
@@ -38,20 +40,16 @@ export interface MembershipInit {
   ackPayload?: () => Uint8Array
 }
 
-type Status =
-  | { state: 'stopped' }
-  | { state: 'started'; leaving: boolean; startedAt: number; timers: Map<string, TimerId> }
+type Status = { state: 'stopped' } | { state: 'started'; leaving: boolean; startedAt: number; probeTimer: TimerId }
 
 const EMPTY = new Uint8Array(0)
-/** Corrections sent back in one packet at most. */
-const MAX_CORRECTIONS = 4
-/** Sender/member pairs remembered per generation for the corrections' rate limit. */
-const MAX_CORRECTION_MEMORY = 4096
 
 /**
  * One node's membership engine: SWIM probing with Lifeguard, piggybacked gossip, push-pull
- * anti-entropy, signed claims. It coordinates MemberList, ClaimTable, Prober, PushPullSync and
- * UserEvents; each does one job.
+ * anti-entropy, signed claims. It coordinates MemberList, ClaimTable (claims and their
+ * precedence), Prober (probe rounds), Outbox and GossipLoop (piggybacking and gossip rounds),
+ * Corrections, PushPullSync (anti-entropy and reconnect) and UserEvents; each does one job, in
+ * its own file. What is left here is wiring, the public API and the probe loop's beat.
  */
 export class Membership extends TypedEventEmitter<MembershipEvents> {
   readonly id: string
@@ -62,26 +60,15 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   private readonly prober: Prober
   private readonly sync: PushPullSync
   private readonly events: UserEvents
+  private readonly outbox: Outbox
+  private readonly gossip: GossipLoop
+  private readonly corrections: Corrections
   private readonly statsRef: MembershipStats = newStats()
   private status: Status = { state: 'stopped' }
-  private syncing = false
-  private reconnecting = false
-  /**
-   * When we last corrected each sender about each member ("sender member" → clock ms), in two
-   * generations swapped every probe interval: what the older one drops is past the rate limit.
-   */
-  private corrected = new Map<string, number>()
-  private correctedBefore = new Map<string, number>()
-  private correctedSince = 0
-  // the loops' callbacks, made once: they are scheduled a few times a second per node
+  // the probe loop's callback, made once: it is scheduled every probe interval
   private readonly onProbeTick = () => this.probeTick()
   /** When the next probe round is due (clock ms), for the probe event's drift figure. */
   private nextProbeAt: number | undefined
-  private readonly onGossipTick = () => this.gossipTick()
-  /** When the gossip loop last ticked or will next tick (clock ms): its beat. */
-  private gossipAnchor = 0
-  /** The gossip loop stopped because both queues were empty. */
-  private gossipAsleep = false
 
   constructor(init: MembershipInit) {
     super()
@@ -99,7 +86,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       list,
       queue: new TransmitLimitedQueue<Update>(
         () => this.retransmitLimit(),
-        () => this.wakeGossip(),
+        () => this.gossip.wake(),
       ),
       awareness: new Awareness(this.config.awarenessMaxMultiplier),
       stats: this.statsRef,
@@ -113,27 +100,30 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     const metadata = init.metadata ?? EMPTY
     this.checkMetadata(metadata)
     this.table = new ClaimTable(ctx, init.addrs ?? [], metadata)
-    const ackPayload = init.ackPayload ?? (() => EMPTY)
-    this.prober = new Prober(
-      ctx,
-      this.table,
-      (to, f, first) => this.sendPacket(to, f, first),
-      ackPayload,
-      (r) => this.onProbe(r),
-    )
     this.events = new UserEvents(
       ctx,
       (e) => this.onUserEvent(e),
       () => this.retransmitLimit(),
-      () => this.wakeGossip(),
+      () => this.gossip.wake(),
     )
-    this.sync = new PushPullSync(ctx, this.table, this.events)
+    this.outbox = new Outbox(ctx, this.transport, this.events.queue)
+    this.gossip = new GossipLoop(ctx, this.events.queue, this.outbox)
+    this.corrections = new Corrections(ctx, (to, claims) => this.outbox.send(to, {}, claims))
+    const ackPayload = init.ackPayload ?? (() => EMPTY)
+    this.prober = new Prober(
+      ctx,
+      this.table,
+      (to, f, first) => this.outbox.send(to, f, first),
+      ackPayload,
+      (r) => this.onProbe(r),
+    )
+    this.sync = new PushPullSync(ctx, this.table, this.events, this.transport)
   }
 
   /** Starts probing, gossip and anti-entropy. Idempotent. */
   async start(): Promise<void> {
     if (this.status.state === 'started') return
-    this.status = { state: 'started', leaving: false, startedAt: this.ctx.clock.now(), timers: new Map() }
+    this.status = { state: 'started', leaving: false, startedAt: this.ctx.clock.now(), probeTimer: undefined }
     this.transport.listen({
       onPacket: (from, bytes) => this.handlePacket(from, bytes),
       onRequest: (from, bytes) => this.handleRequest(from, bytes),
@@ -142,19 +132,17 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     await new Promise<void>((resolve) => this.table.announceSelf(false, resolve))
     // Each loop first fires after a random stagger within its interval, so that nodes started
     // together do not probe, gossip and push-pull in lockstep (memberlist triggerFunc).
-    const stagger = (ms: number) => randomInt(this.ctx.random, ms)
-    this.scheduleProbe(stagger(this.ctx.awareness.scale(this.config.probeIntervalMs)))
-    const gossipIn = stagger(this.config.gossipIntervalMs)
-    this.gossipAnchor = this.ctx.clock.now() + gossipIn
-    this.gossipAsleep = false
-    this.schedule('gossip', this.onGossipTick, gossipIn)
-    if (this.config.pushPullIntervalMs > 0) this.schedule('sync', () => this.syncTick(), stagger(this.syncInterval()))
+    this.scheduleProbe(randomInt(this.ctx.random, this.ctx.awareness.scale(this.config.probeIntervalMs)))
+    this.gossip.start()
+    this.sync.start()
   }
 
   /** Stops every timer; the node goes silent (use leave() first to say goodbye). Idempotent. */
   stop(): void {
     if (this.status.state === 'stopped') return
-    for (const t of this.status.timers.values()) this.ctx.clock.clearTimeout(t)
+    this.ctx.clock.clearTimeout(this.status.probeTimer)
+    this.gossip.stop()
+    this.sync.stop()
     this.status = { state: 'stopped' }
     this.prober.cancelAll()
     this.table.cancelTimers()
@@ -176,7 +164,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     await Promise.all(
       seeds.map(async (seed) => {
         try {
-          await this.pushPull(seed, true, options.signal)
+          await this.sync.request(seed, { join: true, signal: options.signal })
           ok++
         } catch (err) {
           const name = typeof seed === 'string' ? seed : seed.id
@@ -202,7 +190,8 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     const status = this.requireStarted()
     if (status.leaving) return
     status.leaving = true
-    this.clearTimer('probe')
+    this.ctx.clock.clearTimeout(status.probeTimer)
+    status.probeTimer = undefined
     this.prober.cancelAll()
     const { clock } = this.ctx
     await new Promise<void>((resolve) => {
@@ -223,7 +212,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       }
       options.signal?.addEventListener('abort', finish)
       this.table.announceLeave(() => {
-        this.gossipTick(true)
+        this.gossip.once()
         poll = clock.setTimeout(check, this.config.gossipIntervalMs)
       })
     })
@@ -320,52 +309,19 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   }
 
   /** A full state exchange with one peer (anti-entropy); `join` skips event history. */
-  async pushPull(to: Peer | string, join = false, signal?: AbortSignal): Promise<void> {
-    const { clock } = this.ctx
-    const controller = new AbortController()
-    const timer = clock.setTimeout(
-      () => controller.abort(new Error(`push-pull timed out after ${this.config.requestTimeoutMs} ms`)),
-      this.config.requestTimeoutMs,
-    )
-    const onAbort = () => controller.abort(signal?.reason)
-    signal?.addEventListener('abort', onAbort)
-    const exchange = async (request: Uint8Array, expect: readonly number[]) => {
-      this.ctx.stats.bytesOut += request.byteLength
-      const response = await this.transport.request(to, request, { signal: controller.signal })
-      this.ctx.stats.bytesIn += response.byteLength
-      try {
-        return this.sync.merge(response, join, (m) => {
-          if (!expect.includes(m.mode)) throw new DecodeError(`push-pull answer in unexpected mode ${m.mode}`)
-        })
-      } catch (err) {
-        this.countDecodeError(err)
-        throw err
-      }
-    }
-    try {
-      // A join is a full exchange. A periodic sync first compares fingerprints; when they
-      // differ the answer is the other's full state, and we push ours unless merging it made
-      // the two agree (the other held everything we did).
-      if (join) await exchange(this.sync.encodeState(true), [SyncMode.FULL])
-      else {
-        const answer = await exchange(this.sync.encodeDigest(SyncMode.DIGEST), [SyncMode.IN_SYNC, SyncMode.FULL])
-        if (answer.mode === SyncMode.IN_SYNC) this.ctx.stats.syncsInSync++
-        else if (!this.sync.agrees(answer)) {
-          await exchange(this.sync.encodeState(false, SyncMode.PUSH), [SyncMode.PUSHED, SyncMode.FULL])
-        }
-      }
-    } finally {
-      clock.clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
-    }
+  pushPull(to: Peer | string, join = false, signal?: AbortSignal): Promise<void> {
+    return this.sync.request(to, { join, signal })
   }
 
-  /** Entry point for a best-effort packet. Never throws: bad input is counted and dropped. */
-  handlePacket(from: string, bytes: Uint8Array): void {
+  /**
+   * Entry point for a best-effort packet. Never throws: bad input is counted and dropped.
+   * Returns false when the bytes did not decode (the transport may then reset their stream).
+   */
+  handlePacket(from: string, bytes: Uint8Array): boolean {
     const { stats } = this.ctx
     if (this.status.state !== 'started') {
       stats.drops.stopped++
-      return
+      return true
     }
     stats.packetsIn++
     stats.bytesIn += bytes.byteLength
@@ -379,45 +335,18 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
         if (scanned !== undefined) this.table.receiveScanned(scanned.claims)
         else for (const u of (p as Packet).updates) this.table.receive(u)
       })
-      if (corrections.length > 0) this.correct(from, corrections)
+      this.corrections.answer(from, corrections)
       for (const e of p.events) this.events.receive(e)
       if (p.ping !== undefined) this.prober.onPing(from, p.ping)
       if (p.ack !== undefined) this.prober.onAck(from, p.ack)
       if (p.nack !== undefined) this.prober.onNack(from, p.nack)
       if (p.pingReq !== undefined) this.prober.onPingReq(from, p.pingReq)
+      return true
     } catch (err) {
-      this.countDecodeError(err)
+      countDecodeError(stats, err)
       this.ctx.log.trace('dropped packet from %s: %s', from, (err as Error).message)
+      return false
     }
-  }
-
-  /**
-   * Sends `from` the newer claims that answer the stale accusations it just gossiped to us, at
-   * most MAX_CORRECTIONS per packet and once per member and sender per probe interval (the
-   * sender repeats a claim a few times; one answer is enough, and a flood earns no amplification).
-   */
-  private correct(from: string, claims: Update[]): void {
-    const peer = this.ctx.list.get(from)
-    if (peer === undefined || !isLive(peer.state)) return
-    const now = this.ctx.clock.now()
-    const quiet = this.config.probeIntervalMs
-    if (now - this.correctedSince >= quiet || this.corrected.size >= MAX_CORRECTION_MEMORY) {
-      this.correctedBefore = this.corrected
-      this.corrected = new Map()
-      this.correctedSince = now
-    }
-    const send: Update[] = []
-    for (const u of claims) {
-      const key = `${from} ${u.id}`
-      const last = this.corrected.get(key) ?? this.correctedBefore.get(key)
-      if (last !== undefined && now - last < quiet) continue
-      this.corrected.set(key, now)
-      send.push(u)
-      if (send.length === MAX_CORRECTIONS) break
-    }
-    if (send.length === 0) return
-    this.ctx.stats.corrections += send.length
-    this.sendPacket(peer, {}, send)
   }
 
   /** Entry point for a push-pull request. Rejects (counted) on bad input or overload. */
@@ -426,47 +355,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       this.ctx.stats.drops.stopped++
       throw new NotStartedError()
     }
-    this.ctx.stats.bytesIn += bytes.byteLength
-    try {
-      const response = await this.sync.serve(from, bytes)
-      this.ctx.stats.bytesOut += response.byteLength
-      return response
-    } catch (err) {
-      this.countDecodeError(err)
-      throw err
-    }
-  }
-
-  private countDecodeError(err: unknown): void {
-    const drops = this.ctx.stats.drops
-    if (err instanceof MessageTooLargeError) drops['too-large']++
-    else if (err instanceof DecodeError) drops[err.reason as 'malformed' | 'version' | 'too-many-fields']++
-    else if (!(err instanceof Error) || !err.message.startsWith('push-pull')) drops.malformed++
-  }
-
-  private sendPacket(to: Peer, fields: ProbeFields, first?: Update[]): void {
-    const { config, queue, stats } = this.ctx
-    const firstBytes = first === undefined ? 0 : first.reduce((n, u) => n + updateSize(u) + 2, 0)
-    const taken = queue.take(config.packetBudgetBytes - firstBytes)
-    const updates = first === undefined ? taken : first.concat(taken)
-    const events = this.events.queue.take(config.userEventBudgetBytes)
-    if (
-      fields.ping === undefined &&
-      fields.ack === undefined &&
-      fields.nack === undefined &&
-      fields.pingReq === undefined
-    ) {
-      if (updates.length === 0 && events.length === 0) return
-    }
-    const bytes = encodePacket({ ...fields, updates, events })
-    stats.packetsOut++
-    stats.bytesOut += bytes.byteLength
-    try {
-      const sent = this.transport.send(to, bytes)
-      if (sent instanceof Promise) sent.catch(() => {})
-    } catch {
-      // best effort: a failed send is a lost packet, which the protocol tolerates
-    }
+    return this.sync.serve(from, bytes)
   }
 
   private probeTick(): void {
@@ -481,96 +370,13 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   }
 
   private scheduleProbe(ms: number): void {
+    if (this.status.state !== 'started') return
     this.nextProbeAt = this.ctx.clock.now() + ms
-    this.schedule('probe', this.onProbeTick, ms)
-  }
-
-  private gossipTick(once = false): void {
-    if (this.status.state !== 'started') return
-    const { config, clock, list, queue } = this.ctx
-    if (queue.size > 0 || this.events.queue.size > 0) {
-      const now = clock.now()
-      const targets = list.sample(config.gossipNodes, (r) => this.gossipable(r, now))
-      for (const t of targets) this.sendPacket(t, {})
-    }
-    if (once) return
-    if (queue.size > 0 || this.events.queue.size > 0) {
-      this.gossipAnchor = clock.now() + config.gossipIntervalMs
-      this.schedule('gossip', this.onGossipTick, config.gossipIntervalMs)
-    } else this.gossipAsleep = true // nothing to send: wakeGossip() restarts the loop
-  }
-
-  /**
-   * Something was queued while the gossip loop slept: resume it on its old beat (the next tick
-   * falls where the periodic loop would have put it), so gossip timing is what an always-running
-   * loop gives, without waking an idle node gossipInterval after gossipInterval for nothing.
-   */
-  private wakeGossip(): void {
-    if (!this.gossipAsleep || this.status.state !== 'started') return
-    this.gossipAsleep = false
-    const interval = this.config.gossipIntervalMs
-    const now = this.ctx.clock.now()
-    const next = this.gossipAnchor + (Math.floor((now - this.gossipAnchor) / interval) + 1) * interval
-    this.gossipAnchor = next
-    this.schedule('gossip', this.onGossipTick, next - now)
-  }
-
-  private gossipable(r: MemberRecord, now: number): boolean {
-    if (isLive(r.state)) return true
-    return r.state === 'dead' && now - r.stateChangedAt < this.config.gossipToTheDeadMs
-  }
-
-  private syncTick(): void {
-    if (this.status.state !== 'started') return
-    const [peer] = this.ctx.list.sample(1, (r) => r.state === 'alive')
-    if (peer !== undefined && !this.syncing) {
-      this.syncing = true
-      this.pushPull(peer)
-        .catch((err) => this.ctx.log('periodic push-pull with %s failed: %s', peer.id, (err as Error).message))
-        .finally(() => {
-          this.syncing = false
-        })
-    }
-    this.reconnect()
-    this.schedule('sync', () => this.syncTick(), this.syncInterval())
-  }
-
-  /**
-   * Serf's reconnect: one push-pull per interval with a random dead member. After a partition
-   * heals, nobody probes or (past gossipToTheDeadMs) gossips to the other side; this exchange
-   * carries each side's accusations to the accused, who refute, and the views merge. A member
-   * that really crashed just refuses, until its tombstone is reaped.
-   */
-  private reconnect(): void {
-    if (this.reconnecting) return
-    const [dead] = this.ctx.list.sample(1, (r) => r.state === 'dead')
-    if (dead === undefined) return
-    this.reconnecting = true
-    this.pushPull(dead)
-      .catch((err) => this.ctx.log.trace('reconnect to dead %s failed: %s', dead.id, (err as Error).message))
-      .finally(() => {
-        this.reconnecting = false
-      })
-  }
-
-  private syncInterval(): number {
-    return pushPullScale(this.config.pushPullIntervalMs, this.ctx.clusterSize())
+    this.status.probeTimer = this.ctx.clock.setTimeout(this.onProbeTick, ms)
   }
 
   private retransmitLimit(): number {
     return retransmitLimit(this.config.retransmitMult, this.ctx.clusterSize())
-  }
-
-  private schedule(name: string, fn: () => void, ms: number): void {
-    if (this.status.state !== 'started') return
-    this.status.timers.set(name, this.ctx.clock.setTimeout(fn, ms))
-  }
-
-  private clearTimer(name: string): void {
-    if (this.status.state !== 'started') return
-    const t = this.status.timers.get(name)
-    if (t !== undefined) this.ctx.clock.clearTimeout(t)
-    this.status.timers.delete(name)
   }
 
   private requireStarted(): Extract<Status, { state: 'started' }> {

@@ -1,3 +1,5 @@
+import { DecodeError, MessageTooLargeError, SyncRefusedError } from './errors.ts'
+
 /** Why an incoming message or claim was dropped. Each one is counted. */
 export type DropReason =
   | 'malformed' // bytes that do not decode
@@ -95,3 +97,14 @@ export interface Logger {
 }
 
 export const silentLogger: Logger = Object.assign(() => {}, { error: () => {}, trace: () => {} })
+
+/**
+ * Counts a message that failed to decode under its drop reason. A refused push-pull was counted
+ * where it was refused (sync-busy); anything else unexpected counts as malformed.
+ */
+export function countDecodeError(stats: MembershipStats, err: unknown): void {
+  const drops = stats.drops
+  if (err instanceof MessageTooLargeError) drops['too-large']++
+  else if (err instanceof DecodeError) drops[err.reason as 'malformed' | 'version' | 'too-many-fields']++
+  else if (!(err instanceof SyncRefusedError)) drops.malformed++
+}

@@ -6,8 +6,12 @@ export interface Peer {
 
 /** What the engine gives a transport to call when bytes arrive. */
 export interface TransportHandlers {
-  /** A best-effort packet from an authenticated sender id. Never throws. */
-  onPacket(from: string, bytes: Uint8Array): void
+  /**
+   * A best-effort packet from an authenticated sender id. Never throws. Returns false when the
+   * bytes did not decode (counted by the engine), so that a transport can reset the stream that
+   * carried them.
+   */
+  onPacket(from: string, bytes: Uint8Array): boolean
   /** A push-pull request; resolves to the response bytes. Rejects to refuse (the requester sees an error). */
   onRequest(from: string, bytes: Uint8Array): Promise<Uint8Array>
 }

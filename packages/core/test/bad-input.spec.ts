@@ -250,7 +250,7 @@ describe('bad input is dropped, counted, and changes nothing', () => {
       assert.ok(response.byteLength > 0, 'the first one is served')
       const before = m.members()
       const stats = m.stats()
-      await assert.rejects(m.handleRequest('y', state('y')), /refused/)
+      await assert.rejects(m.handleRequest('y', state('y')), { name: 'SyncRefusedError', reason: 'busy' })
       checkDropped(m, before, stats, 'sync-busy')
       release()
       await flushMicrotasks()

@@ -11,6 +11,7 @@ import {
   resolveConfig,
   StateDigest,
   SyncMode,
+  UnexpectedSyncModeError,
 } from '@murmur/core'
 import { ManualClock, SimNetwork, seededRandom } from '@murmur/core/testing'
 import { alive, claim, packet, SEED, simCluster } from './helpers.ts'
@@ -192,7 +193,10 @@ describe('push-pull with fingerprints', () => {
       transport: { listen: () => {}, send: () => {}, request: async () => wrong },
     })
     await a.start()
-    await assert.rejects(a.pushPull('b'), /unexpected mode 1/)
+    await assert.rejects(
+      a.pushPull('b'),
+      (e: Error) => e instanceof UnexpectedSyncModeError && e.mode === SyncMode.DIGEST,
+    )
     assert.equal(a.stats().drops.malformed, 1)
     a.stop()
   })

@@ -1,23 +1,15 @@
 import type { Logger, Stream } from '@libp2p/interface'
+import type { TransportHandlers } from '@murmur/core'
 import { decode } from 'it-length-prefixed'
 import { FrameRejectedError, PeerBlockedError } from './errors.ts'
 import type { TransportStats } from './index.ts'
 import { frameError, isContentError, raceSignal, readFrame, writeFrame } from './stream-utils.ts'
 
-/**
- * What the transport hands frames to: core's TransportHandlers, where `onPacket` may return
- * `false` to say the bytes were garbage, and the stream that carried them is then reset.
- */
-export interface FrameHandlers {
-  onPacket(from: string, bytes: Uint8Array): unknown
-  onRequest(from: string, bytes: Uint8Array): Promise<Uint8Array>
-}
-
 /** What serving one admitted inbound stream needs from the transport. */
 export interface InboundContext {
   readonly counters: TransportStats
   readonly log: Logger
-  readonly handlers: FrameHandlers
+  readonly handlers: TransportHandlers
   readonly maxPacketBytes: number
   readonly maxSyncBytes: number
   readonly timeoutMs: number
@@ -30,7 +22,8 @@ export interface InboundContext {
 /**
  * The inbound half of the packet protocol: reads frames until the remote closes, handing each
  * to the engine as coming from the authenticated `from`. A framing error or a frame the engine
- * could not decode resets the stream (counted); a clean end closes our side too.
+ * could not decode (its onPacket returned false) resets the stream (counted); a clean end closes
+ * our side too.
  */
 export async function servePacketStream(ctx: InboundContext, stream: Stream, from: string): Promise<void> {
   const { counters } = ctx

@@ -15,13 +15,10 @@ import {
   type Member,
   Membership,
   type MembershipEvents,
-  type MembershipStats,
   mathRandom,
   type ResolvedConfig,
   resolveConfig,
   systemClock,
-  type Transport,
-  type TransportHandlers,
 } from '@murmur/core'
 import { STOP_DRAIN_MS } from './constants.ts'
 import type {
@@ -39,11 +36,6 @@ import { StreamTransport } from './stream-transport.ts'
 const FORWARDED = [...MEMBER_EVENT_NAMES, 'user-event', 'probe'] as const satisfies ReadonlyArray<
   keyof MembershipEvents
 >
-
-/** Drops that only a message that fails to decode can cause (see deliver()). */
-function decodeFailures(stats: MembershipStats): number {
-  return stats.drops.malformed + stats.drops.version + stats.drops['too-many-fields']
-}
 
 /**
  * The libp2p service: owns a core Membership (system clock, Math.random, the node's key as
@@ -91,7 +83,7 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
       id: self,
       config: this.config,
       metadata: init.metadata,
-      transport: this.engineTransport(),
+      transport: this.transport,
       clock: systemClock,
       random: mathRandom,
       signer: keySigner(components.privateKey),
@@ -220,30 +212,6 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
     this.core.addEventListener(name, (e) => {
       this.safeDispatchEvent(name, { detail: e.detail })
     })
-  }
-
-  /**
-   * The engine's view of the transport. Packets go through deliver(), which tells the transport
-   * when the bytes did not decode so that it resets the stream that carried them.
-   */
-  private engineTransport(): Transport {
-    const transport = (): StreamTransport => this.transport
-    return {
-      send: (to, bytes) => transport().send(to, bytes),
-      request: (to, bytes, options) => transport().request(to, bytes, options),
-      listen: (handlers) =>
-        transport().listen({
-          onPacket: (from, bytes) => this.deliver(handlers, from, bytes),
-          onRequest: (from, bytes) => handlers.onRequest(from, bytes),
-        }),
-    }
-  }
-
-  /** Hands a packet to the engine; false when it failed to decode (the engine counted why). */
-  private deliver(handlers: TransportHandlers, from: string, bytes: Uint8Array): boolean {
-    const before = decodeFailures(this.core.stats())
-    handlers.onPacket(from, bytes)
-    return decodeFailures(this.core.stats()) === before
   }
 
   /** Announces the node's current multiaddrs through the engine (a new signed alive claim) when they changed. */

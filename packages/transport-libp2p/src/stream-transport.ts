@@ -2,7 +2,13 @@ import { setTimeout as delay } from 'node:timers/promises'
 import type { ComponentLogger, Connection, Logger, Startable, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { InvalidArgumentError, MessageTooLargeError, type Peer, type Transport } from '@murmur/core'
+import {
+  InvalidArgumentError,
+  MessageTooLargeError,
+  type Peer,
+  type Transport,
+  type TransportHandlers,
+} from '@murmur/core'
 import {
   DRAIN_POLL_MS,
   MAX_INBOUND_PACKET_STREAMS,
@@ -13,7 +19,7 @@ import {
   protocolsFor,
 } from './constants.ts'
 import { PeerBlockedError, PeerNotAllowedError, TransportStoppedError } from './errors.ts'
-import { type FrameHandlers, type InboundContext, servePacketStream, serveSyncStream } from './inbound.ts'
+import { type InboundContext, servePacketStream, serveSyncStream } from './inbound.ts'
 import type { Faults, MembershipComponents, TransportStats } from './index.ts'
 import { type ChannelHost, PacketChannel } from './packet-channel.ts'
 import { dialAddrs, frameError, readFrame, seedPeerId, writeFrame } from './stream-utils.ts'
@@ -72,7 +78,7 @@ export class StreamTransport implements Transport, Startable {
   private readonly allow: Set<string> | undefined
   private readonly channels = new Map<string, PacketChannel>()
   private readonly host: ChannelHost
-  private handlers: FrameHandlers | undefined
+  private handlers: TransportHandlers | undefined
   private dropRate = 0
   private blocked = new Set<string>()
   private status: Status = { state: 'stopped' }
@@ -146,7 +152,7 @@ export class StreamTransport implements Transport, Startable {
     }
   }
 
-  listen(handlers: FrameHandlers): void {
+  listen(handlers: TransportHandlers): void {
     this.handlers = handlers
   }
 

@@ -32,7 +32,10 @@ function recorder(): {
   const r: ReturnType<typeof recorder> = {
     packets: [],
     handlers: {
-      onPacket: (from, bytes) => void r.packets.push([from, bytes]),
+      onPacket: (from, bytes) => {
+        r.packets.push([from, bytes])
+        return true
+      },
       onRequest: (_from, bytes) => (r.reply ?? (async (b: Uint8Array) => b))(bytes),
     },
   }

@@ -1,0 +1,124 @@
+import type { TimerId } from './clock.ts'
+import { encodePacket, type Update, type UserEvent, updateSize } from './codec/index.ts'
+import type { Context } from './context.ts'
+import type { TransmitLimitedQueue } from './dissemination.ts'
+import { isLive, type MemberRecord } from './member-list.ts'
+import type { ProbeFields } from './probe.ts'
+import { randomInt } from './random.ts'
+import type { Peer, Transport } from './transport.ts'
+
+/**
+ * Packet assembly: probe fields plus as many queued membership updates and user events as fit
+ * their byte budgets (piggybacking). `first` are claims that must ride along whatever the queue
+ * holds (a suspicion sent to its suspect, corrections).
+ */
+export class Outbox {
+  constructor(
+    private readonly ctx: Context,
+    private readonly transport: Transport,
+    private readonly events: TransmitLimitedQueue<UserEvent>,
+  ) {}
+
+  send(to: Peer, fields: ProbeFields, first?: Update[]): void {
+    const { config, queue, stats } = this.ctx
+    const firstBytes = first === undefined ? 0 : first.reduce((n, u) => n + updateSize(u) + 2, 0)
+    const taken = queue.take(config.packetBudgetBytes - firstBytes)
+    const updates = first === undefined ? taken : first.concat(taken)
+    const events = this.events.take(config.userEventBudgetBytes)
+    const probing =
+      fields.ping !== undefined || fields.ack !== undefined || fields.nack !== undefined || fields.pingReq !== undefined
+    if (!probing && updates.length === 0 && events.length === 0) return
+    const bytes = encodePacket({ ...fields, updates, events })
+    stats.packetsOut++
+    stats.bytesOut += bytes.byteLength
+    try {
+      const sent = this.transport.send(to, bytes)
+      if (sent instanceof Promise) sent.catch(() => {})
+    } catch {
+      // best effort: a failed send is a lost packet, which the protocol tolerates
+    }
+  }
+}
+
+/**
+ * The dedicated gossip rounds: every gossipInterval, `gossipNodes` random members (and the
+ * recently dead, so they can learn of it and refute) get a packet of queued updates and events.
+ * The loop sleeps while both queues are empty and resumes on its old beat when something is
+ * queued (wake()), so an idle node does not tick for nothing.
+ */
+export class GossipLoop {
+  private timer: TimerId
+  private running = false
+  /** When the loop last ticked or will next tick (clock ms): its beat. */
+  private anchor = 0
+  /** The loop stopped because both queues were empty. */
+  private asleep = false
+  private readonly onTick = () => this.tick()
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly events: TransmitLimitedQueue<UserEvent>,
+    private readonly outbox: Outbox,
+  ) {}
+
+  /** Starts the loop after a random stagger within one interval (memberlist triggerFunc). */
+  start(): void {
+    if (this.running) return
+    this.running = true
+    const first = randomInt(this.ctx.random, this.ctx.config.gossipIntervalMs)
+    this.anchor = this.ctx.clock.now() + first
+    this.asleep = false
+    this.timer = this.ctx.clock.setTimeout(this.onTick, first)
+  }
+
+  stop(): void {
+    this.running = false
+    this.ctx.clock.clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  /** One round now, outside the beat (a leave goes out at once). */
+  once(): void {
+    if (this.running) this.round()
+  }
+
+  /**
+   * Something was queued while the loop slept: resume it on its old beat (the next tick falls
+   * where the periodic loop would have put it), so gossip timing is what an always-running loop
+   * gives.
+   */
+  wake(): void {
+    if (!this.asleep || !this.running) return
+    this.asleep = false
+    const interval = this.ctx.config.gossipIntervalMs
+    const now = this.ctx.clock.now()
+    const next = this.anchor + (Math.floor((now - this.anchor) / interval) + 1) * interval
+    this.anchor = next
+    this.timer = this.ctx.clock.setTimeout(this.onTick, next - now)
+  }
+
+  private tick(): void {
+    if (!this.running) return
+    this.round()
+    if (this.pending()) {
+      this.anchor = this.ctx.clock.now() + this.ctx.config.gossipIntervalMs
+      this.timer = this.ctx.clock.setTimeout(this.onTick, this.ctx.config.gossipIntervalMs)
+    } else this.asleep = true // nothing to send: wake() restarts the loop
+  }
+
+  private round(): void {
+    if (!this.pending()) return
+    const now = this.ctx.clock.now()
+    const targets = this.ctx.list.sample(this.ctx.config.gossipNodes, (r) => this.gossipable(r, now))
+    for (const t of targets) this.outbox.send(t, {})
+  }
+
+  private pending(): boolean {
+    return this.ctx.queue.size > 0 || this.events.size > 0
+  }
+
+  private gossipable(r: MemberRecord, now: number): boolean {
+    if (isLive(r.state)) return true
+    return r.state === 'dead' && now - r.stateChangedAt < this.ctx.config.gossipToTheDeadMs
+  }
+}
