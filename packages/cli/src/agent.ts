@@ -16,7 +16,7 @@ import {
 } from './constants.ts'
 import { CliError, EXIT } from './errors.ts'
 import { EventHandlerRunner } from './handler.ts'
-import { loadOrCreateKey, readPsk } from './keys.ts'
+import { loadOrCreateKey, readPsk, readTokenFile, type Warn } from './keys.ts'
 import { createMetrics } from './metrics.ts'
 import { type AgentEvent, MEMBER_EVENTS, memberJson } from './model.ts'
 import { eventLine, type IO } from './output.ts'
@@ -35,6 +35,8 @@ export interface AgentOptions {
   pskFile?: string
   allow: string[]
   api: { host: string; port: number }
+  /** `--api-token-file`: the control API then needs `Authorization: Bearer <token>`. */
+  apiTokenFile?: string
   eventHandler?: string
   snapshot?: string
   json: boolean
@@ -47,8 +49,10 @@ type Node = Awaited<ReturnType<typeof createMurmurNode>>
 
 /** Runs one node until SIGINT/SIGTERM or an API leave; resolves to the exit code. */
 export async function runAgent(opts: AgentOptions, io: IO): Promise<number> {
-  const key = opts.keyFile ? (await loadOrCreateKey(opts.keyFile)).key : await generateKeyPair('Ed25519')
-  const psk = opts.pskFile ? await readPsk(opts.pskFile) : undefined
+  const warn: Warn = (m) => io.err(`murmur: ${m}`)
+  const key = opts.keyFile ? (await loadOrCreateKey(opts.keyFile, warn)).key : await generateKeyPair('Ed25519')
+  const psk = opts.pskFile ? await readPsk(opts.pskFile, warn) : undefined
+  const apiToken = opts.apiTokenFile ? await readTokenFile(opts.apiTokenFile, warn) : undefined
   const snapshot = opts.snapshot ? await readSnapshot(opts.snapshot) : undefined
   const info = { name: opts.name, tags: Object.fromEntries(opts.tags) }
   const config = opts.configFile ? await readConfigFile(opts.configFile) : {}
@@ -56,7 +60,7 @@ export async function runAgent(opts: AgentOptions, io: IO): Promise<number> {
   const service = node.services.membership
   const agent = new Agent(opts, io, node, service, info)
   try {
-    await agent.serveApi()
+    await agent.serveApi(apiToken)
   } catch (err) {
     await node.stop()
     throw err
@@ -172,8 +176,9 @@ class Agent implements AgentControl {
     this.installSignals()
   }
 
-  async serveApi(): Promise<void> {
-    const server = createApiServer(this, (err) => this.io.err(`murmur: control API error: ${err.message}`))
+  async serveApi(token: string | undefined): Promise<void> {
+    const onError = (err: Error) => this.io.err(`murmur: control API error: ${err.message}`)
+    const server = createApiServer(this, onError, { token })
     const { host, port } = this.opts.api
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: Error & { code?: string }) => {

@@ -2,8 +2,8 @@
  * @murmur/cli: the `murmur` command as a library, for tests and tools that embed it.
  * @packageDocumentation
  */
-export { ApiClient, DEFAULT_API } from './api/client.ts'
-export { type AgentControl, createApiServer, MAX_BODY_BYTES } from './api/server.ts'
+export { ApiClient, type ApiClientOptions, DEFAULT_API } from './api/client.ts'
+export { type AgentControl, type ApiServerOptions, createApiServer, MAX_BODY_BYTES } from './api/server.ts'
 export { type AgentProcess, BIN, spawnAgent, stopAgent } from './cluster.ts'
 export { CliError, EXIT } from './errors.ts'
 export { buildProgram, main } from './main.ts'

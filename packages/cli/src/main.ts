@@ -23,7 +23,7 @@ export function buildProgram(io: IO, outcome: Outcome, signal: AbortSignal): Com
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 failure, 2 bad usage, 3 join failed, 4 no agent at --api.\nEnvironment: MURMUR_API, MURMUR_PROFILE, MURMUR_NAME, MURMUR_KEY_FILE, MURMUR_PSK_FILE.',
+      '\nExit codes: 0 ok, 1 failure, 2 bad usage, 3 join failed, 4 no agent at --api.\nEnvironment: MURMUR_API, MURMUR_API_TOKEN_FILE, MURMUR_API_TOKEN, MURMUR_PROFILE, MURMUR_NAME, MURMUR_KEY_FILE, MURMUR_PSK_FILE.',
     )
   const commands = [
     makeAgentCommand(io, outcome),

@@ -4,25 +4,41 @@ import { CliError, EXIT } from '../errors.ts'
 
 export const DEFAULT_API = '127.0.0.1:7373'
 
+export interface ApiClientOptions {
+  /** Sent as `Authorization: Bearer <token>` (the agent's --api-token-file). */
+  token?: string
+}
+
 /** Calls the agent's control API; every failure becomes a CliError saying what to do. */
 export class ApiClient {
-  constructor(readonly address: string = DEFAULT_API) {}
+  readonly address: string
+  private readonly token: string | undefined
+
+  constructor(address: string = DEFAULT_API, options: ApiClientOptions = {}) {
+    this.address = address
+    this.token = options.token
+  }
 
   get<T>(path: string): Promise<T> {
     return this.call<T>('GET', path)
   }
 
+  /** Always a JSON body (`{}` when none), with Content-Type: application/json: the API refuses others. */
   post<T>(path: string, body: unknown = {}): Promise<T> {
     return this.call<T>('POST', path, body)
   }
 
   /** Streams NDJSON lines from GET `path` until `signal` aborts or the agent goes away. */
   async stream(path: string, onLine: (value: unknown) => void, signal?: AbortSignal): Promise<void> {
-    const res = await fetch(`http://${this.address}${path}`, { signal }).catch((err) => {
+    const res = await fetch(`http://${this.address}${path}`, { signal, headers: this.auth() }).catch((err) => {
       if (signal?.aborted) return undefined
       throw this.unreachable(err as Error)
     })
     if (res === undefined || res.body === null) return
+    if (!res.ok) {
+      const value = await res.json().catch(() => ({}))
+      throw this.refusal(res.status, value)
+    }
     const decoder = new TextDecoder()
     let buf = ''
     try {
@@ -52,7 +68,7 @@ export class ApiClient {
           method,
           path,
           timeout: API_REQUEST_TIMEOUT_MS,
-          headers: payload ? { 'content-type': 'application/json' } : {},
+          headers: { ...this.auth(), ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
         },
         (res) => {
           const chunks: Buffer[] = []
@@ -65,26 +81,31 @@ export class ApiClient {
             } catch {
               return reject(new CliError(`the agent at ${this.address} sent a non-JSON answer (is it a murmur agent?)`))
             }
-            if ((res.statusCode ?? 500) >= 400) {
-              const e = (value as { error?: { code?: string; message?: string } }).error
-              const code = e?.code ?? 'ERR_API'
-              return reject(
-                new CliError(
-                  e?.message ?? `HTTP ${res.statusCode}`,
-                  code,
-                  code === 'ERR_JOIN_FAILED' ? EXIT.joinFailed : EXIT.failure,
-                ),
-              )
-            }
+            if ((res.statusCode ?? 500) >= 400) return reject(this.refusal(res.statusCode ?? 500, value))
             resolve(value as T)
           })
         },
       )
       req.on('timeout', () => req.destroy(new Error(`no answer within ${API_REQUEST_TIMEOUT_MS / 1000} s`)))
       req.on('error', (err) => reject(this.unreachable(err)))
-      if (payload) req.write(payload)
+      if (payload !== undefined) req.write(payload)
       req.end()
     })
+  }
+
+  /** The agent's `{"error": {code, message}}` as a CliError with the same code. */
+  private refusal(status: number, value: unknown): CliError {
+    const e = (value as { error?: { code?: string; message?: string } }).error
+    const code = e?.code ?? 'ERR_API'
+    return new CliError(
+      e?.message ?? `HTTP ${status}`,
+      code,
+      code === 'ERR_JOIN_FAILED' ? EXIT.joinFailed : EXIT.failure,
+    )
+  }
+
+  private auth(): Record<string, string> {
+    return this.token === undefined ? {} : { authorization: `Bearer ${this.token}` }
   }
 
   private unreachable(err: Error): CliError {

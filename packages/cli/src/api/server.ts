@@ -1,7 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { API_HEADERS_TIMEOUT_MS, API_REQUEST_TIMEOUT_MS } from '../constants.ts'
 import type { AgentEvent, MemberJson } from '../model.ts'
 import { matches } from '../model.ts'
+import { type GuardPolicy, guard, loopbackHosts, tokenDigest } from './guard.ts'
+import { HttpError, readJson, send } from './http.ts'
+
+export { MAX_BODY_BYTES } from './http.ts'
 
 /** What the control API can ask of a running agent. */
 export interface AgentControl {
@@ -19,39 +24,51 @@ export interface AgentControl {
   faults?(f: Record<string, unknown>): void
 }
 
-/** Largest request body; bigger ones get 413 without being read further. */
-export const MAX_BODY_BYTES = 64 * 1024
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message)
-  }
+export interface ApiServerOptions {
+  /** When set, every request needs `Authorization: Bearer <token>` (like Serf's RPC auth key). */
+  token?: string
 }
 
 /**
  * The agent's control API: JSON over HTTP on loopback. Errors are `{"error": {"code", "message"}}`
- * with a 4xx/5xx status; bad input never takes the agent down.
+ * with a 4xx/5xx status; bad input never takes the agent down. Every request first passes
+ * `guard()`: loopback Host for the bound port, no browser, the token when set, JSON bodies only.
  *
  * GET /v1/self · GET /v1/members?state=alive&tag=k=v · POST /v1/join {addrs} · POST /v1/leave ·
  * POST /v1/tags {set, unset} · POST /v1/event {name, payload} · GET /v1/info ·
  * GET /v1/events (NDJSON; SSE with Accept: text/event-stream) · GET /metrics (Prometheus)
  */
-export function createApiServer(agent: AgentControl, onError: (err: Error) => void): Server {
+export function createApiServer(
+  agent: AgentControl,
+  onError: (err: Error) => void,
+  options: ApiServerOptions = {},
+): Server {
+  const policy: GuardPolicy = {
+    hosts: new Set(),
+    tokenDigest: options.token === undefined ? undefined : tokenDigest(options.token),
+  }
   const server = createServer((req, res) => {
-    route(agent, req, res).catch((err: Error) => {
+    handle(agent, policy, req, res).catch((err: Error) => {
       const e = err instanceof HttpError ? err : new HttpError(500, 'ERR_INTERNAL', err.message)
       if (!(err instanceof HttpError)) onError(err)
-      if (!res.headersSent) send(res, e.status, { error: { code: e.code, message: e.message } })
-      else res.destroy()
+      if (res.headersSent) return void res.destroy()
+      send(res, e.status, { error: { code: e.code, message: e.message } }, e.headers)
     })
+  })
+  // the Host check needs the port actually bound (the agent may ask for port 0)
+  server.on('listening', () => {
+    const address = server.address()
+    policy.hosts =
+      typeof address === 'object' && address !== null ? loopbackHosts((address as AddressInfo).port) : new Set()
   })
   server.headersTimeout = API_HEADERS_TIMEOUT_MS
   server.requestTimeout = API_REQUEST_TIMEOUT_MS
   return server
+}
+
+async function handle(agent: AgentControl, policy: GuardPolicy, req: IncomingMessage, res: ServerResponse) {
+  guard(req, policy)
+  return route(agent, req, res)
 }
 
 async function route(agent: AgentControl, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -125,35 +142,6 @@ async function route(agent: AgentControl, req: IncomingMessage, res: ServerRespo
     default:
       throw new HttpError(404, 'ERR_NOT_FOUND', `no route ${key}; see GET /v1/info, /v1/members, /v1/events, /metrics`)
   }
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = `${JSON.stringify(body)}\n`
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
-  res.end(text)
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const declared = Number(req.headers['content-length'] ?? 0)
-  if (declared > MAX_BODY_BYTES) throw new HttpError(413, 'ERR_BODY_TOO_LARGE', `body over ${MAX_BODY_BYTES} bytes`)
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).byteLength
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'ERR_BODY_TOO_LARGE', `body over ${MAX_BODY_BYTES} bytes`)
-    chunks.push(chunk as Buffer)
-  }
-  if (size === 0) return {}
-  let value: unknown
-  try {
-    value = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-  } catch (err) {
-    throw new HttpError(400, 'ERR_BAD_JSON', `body is not JSON: ${(err as Error).message}`)
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new HttpError(400, 'ERR_BAD_JSON', 'body must be a JSON object')
-  }
-  return value as Record<string, unknown>
 }
 
 function stream(agent: AgentControl, req: IncomingMessage, res: ServerResponse): void {

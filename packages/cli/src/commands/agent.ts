@@ -60,6 +60,12 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
     )
     .addOption(new Option('--allow <peer id>', 'admit only these peers, repeatable').argParser(collect(parsePeerId)))
     .addOption(apiOption('where to serve the control API (loopback only; port 0 = any)'))
+    .addOption(
+      new Option(
+        '--api-token-file <path>',
+        'require this token (Authorization: Bearer) on every control API request; the file should be mode 0600',
+      ).env('MURMUR_API_TOKEN_FILE'),
+    )
     .addOption(new Option('--event-handler <command>', 'run `sh -c <command>` per event, the event as JSON on stdin'))
     .addOption(new Option('--snapshot <path>', 'remember known members in this file and rejoin them after a restart'))
     .addOption(
@@ -90,6 +96,7 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
           pskFile: o.pskFile,
           allow: o.allow ?? [],
           api: parseApiAddress(o.api),
+          apiTokenFile: o.apiTokenFile,
           eventHandler: o.eventHandler,
           snapshot: o.snapshot,
           json: o.json === true,

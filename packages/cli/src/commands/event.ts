@@ -1,7 +1,6 @@
 import { Command } from '@commander-js/extra-typings'
-import { ApiClient } from '../api/client.ts'
 import type { IO } from '../output.ts'
-import { apiOption } from './common.ts'
+import { apiOption, apiTokenFileOption, connect } from './common.ts'
 
 export function makeEventCommand(io: IO) {
   return new Command('event')
@@ -9,8 +8,10 @@ export function makeEventCommand(io: IO) {
     .argument('<name>', 'event name, 1-128 characters')
     .argument('[payload]', 'optional text payload', '')
     .addOption(apiOption())
+    .addOption(apiTokenFileOption())
     .action(async (name, payload, o) => {
-      await new ApiClient(o.api).post('/v1/event', { name, payload })
+      const api = await connect(o, io)
+      await api.post('/v1/event', { name, payload })
       io.out(`event "${name}" sent`)
     })
 }

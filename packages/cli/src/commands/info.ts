@@ -1,15 +1,16 @@
 import { Command } from '@commander-js/extra-typings'
-import { ApiClient } from '../api/client.ts'
 import type { IO } from '../output.ts'
-import { apiOption, jsonOption } from './common.ts'
+import { apiOption, apiTokenFileOption, connect, jsonOption } from './common.ts'
 
 export function makeInfoCommand(io: IO) {
   return new Command('info')
     .description("the agent's identity, addresses, health, counters and config")
     .addOption(jsonOption())
     .addOption(apiOption())
+    .addOption(apiTokenFileOption())
     .action(async (o) => {
-      const info = await new ApiClient(o.api).get<Record<string, unknown>>('/v1/info')
+      const api = await connect(o, io)
+      const info = await api.get<Record<string, unknown>>('/v1/info')
       if (o.json) return io.out(JSON.stringify(info))
       const { config, stats, ...rest } = info
       const lines = Object.entries(rest).map(

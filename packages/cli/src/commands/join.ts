@@ -1,8 +1,7 @@
 import { Argument, Command } from '@commander-js/extra-typings'
-import { ApiClient } from '../api/client.ts'
 import { collect, parseMultiaddr } from '../options.ts'
 import type { IO } from '../output.ts'
-import { apiOption } from './common.ts'
+import { apiOption, apiTokenFileOption, connect } from './common.ts'
 
 export function makeJoinCommand(io: IO) {
   return new Command('join')
@@ -13,8 +12,10 @@ export function makeJoinCommand(io: IO) {
       ),
     )
     .addOption(apiOption())
+    .addOption(apiTokenFileOption())
     .action(async (addrs, o) => {
-      const { joined } = await new ApiClient(o.api).post<{ joined: number }>('/v1/join', { addrs })
+      const api = await connect(o, io)
+      const { joined } = await api.post<{ joined: number }>('/v1/join', { addrs })
       io.out(`joined through ${joined} of ${addrs.length} address(es)`)
     })
 }

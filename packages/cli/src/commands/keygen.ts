@@ -1,9 +1,7 @@
-import { writeFile } from 'node:fs/promises'
 import { Command, Option } from '@commander-js/extra-typings'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { generateKey } from '@libp2p/pnet'
-import { CliError } from '../errors.ts'
-import { createKeyFile } from '../keys.ts'
+import { createKeyFile, writeSecretFile } from '../keys.ts'
 import type { IO } from '../output.ts'
 
 export function makeKeygenCommand(io: IO) {
@@ -16,14 +14,7 @@ export function makeKeygenCommand(io: IO) {
       if (o.psk) {
         const key = new Uint8Array(95)
         generateKey(key)
-        try {
-          await writeFile(path, key, { mode: 0o600, flag: o.force ? 'w' : 'wx' })
-        } catch (err) {
-          const code = (err as { code?: string }).code
-          if (code === 'EEXIST')
-            throw new CliError(`${path} already exists; pass --force to replace it`, 'ERR_KEY_FILE')
-          throw new CliError(`cannot write ${path} (${code ?? (err as Error).message})`, 'ERR_KEY_FILE')
-        }
+        await writeSecretFile(path, key, o.force === true, 'ERR_KEY_FILE')
         io.out(`wrote a private network key to ${path}; give the same file to every agent with --psk-file`)
         return
       }

@@ -1,8 +1,7 @@
 import { Argument, Command } from '@commander-js/extra-typings'
-import { ApiClient } from '../api/client.ts'
 import { collect, parseTag, parseTagKey } from '../options.ts'
 import type { IO } from '../output.ts'
-import { apiOption } from './common.ts'
+import { apiOption, apiTokenFileOption, connect } from './common.ts'
 
 export function makeTagsCommand(io: IO) {
   const tags = new Command('tags').description("change this agent's tags (re-announced to every member)")
@@ -11,8 +10,10 @@ export function makeTagsCommand(io: IO) {
     .description('set one or more tags')
     .addArgument(new Argument('<key=value...>').argParser(collect(parseTag)))
     .addOption(apiOption())
+    .addOption(apiTokenFileOption())
     .action(async (pairs, o) => {
-      const r = await new ApiClient(o.api).post<{ tags: Record<string, string> }>('/v1/tags', {
+      const api = await connect(o, io)
+      const r = await api.post<{ tags: Record<string, string> }>('/v1/tags', {
         set: Object.fromEntries(pairs),
       })
       io.out(JSON.stringify(r.tags))
@@ -22,8 +23,10 @@ export function makeTagsCommand(io: IO) {
     .description('remove one or more tags')
     .addArgument(new Argument('<key...>').argParser(collect(parseTagKey)))
     .addOption(apiOption())
+    .addOption(apiTokenFileOption())
     .action(async (keys, o) => {
-      const r = await new ApiClient(o.api).post<{ tags: Record<string, string> }>('/v1/tags', { unset: keys })
+      const api = await connect(o, io)
+      const r = await api.post<{ tags: Record<string, string> }>('/v1/tags', { unset: keys })
       io.out(JSON.stringify(r.tags))
     })
   return tags
