@@ -15,6 +15,7 @@ import { countDecodeError, type Logger, type MembershipStats, newStats, silentLo
 import { Prober } from './probe.ts'
 import { PushPullSync } from './push-pull.ts'
 import { mathRandom, type Random, randomInt } from './random.ts'
+import { SelfClaims } from './self-claims.ts'
 import { ClaimTable } from './table.ts'
 import { type Peer, type Signer, type Transport, unsigned, type Verifier } from './transport.ts'
 import { UserEvents } from './user-events.ts'
@@ -57,6 +58,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   private readonly ctx: Context
   private readonly transport: Transport
   private readonly table: ClaimTable
+  private readonly own: SelfClaims
   private readonly prober: Prober
   private readonly sync: PushPullSync
   private readonly events: UserEvents
@@ -99,7 +101,8 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     this.ctx = ctx
     const metadata = init.metadata ?? EMPTY
     this.checkMetadata(metadata)
-    this.table = new ClaimTable(ctx, init.addrs ?? [], metadata)
+    this.own = new SelfClaims(ctx, init.addrs ?? [], metadata)
+    this.table = new ClaimTable(ctx, this.own)
     this.events = new UserEvents(
       ctx,
       (e) => this.onUserEvent(e),
@@ -129,7 +132,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       onRequest: (from, bytes) => this.handleRequest(from, bytes),
     })
     // our first alive claim, signed before anyone can ask for it
-    await new Promise<void>((resolve) => this.table.announceSelf(false, resolve))
+    await new Promise<void>((resolve) => this.own.announce(false, resolve))
     // Each loop first fires after a random stagger within its interval, so that nodes started
     // together do not probe, gossip and push-pull in lockstep (memberlist triggerFunc).
     this.scheduleProbe(randomInt(this.ctx.random, this.ctx.awareness.scale(this.config.probeIntervalMs)))
@@ -211,7 +214,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
         else poll = clock.setTimeout(check, this.config.gossipIntervalMs)
       }
       options.signal?.addEventListener('abort', finish)
-      this.table.announceLeave(() => {
+      this.own.announceLeave(() => {
         this.gossip.once()
         poll = clock.setTimeout(check, this.config.gossipIntervalMs)
       })
@@ -231,14 +234,14 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   /** Replaces our metadata and announces it (a new incarnation). */
   setMetadata(metadata: Uint8Array): void {
     this.checkMetadata(metadata)
-    this.table.self.metadata = metadata.slice()
-    if (this.status.state === 'started') this.table.announceSelf()
+    this.own.state.metadata = metadata.slice()
+    if (this.status.state === 'started') this.own.announce()
   }
 
   /** Replaces the addresses we announce. */
   setAddresses(addrs: readonly string[]): void {
-    this.table.self.addrs = [...addrs]
-    if (this.status.state === 'started') this.table.announceSelf()
+    this.own.state.addrs = [...addrs]
+    if (this.status.state === 'started') this.own.announce()
   }
 
   /** Spreads a named user event to every member (and delivers it here too). */
@@ -276,7 +279,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
 
   /** Our own entry. */
   self(): Member {
-    const s = this.table.self
+    const s = this.own.state
     const at = this.status.state === 'started' ? this.status.startedAt : 0
     return freezeMember({
       id: this.id,

@@ -1,8 +1,8 @@
+import { claimProblem, headerWithinLimits } from './claim-limits.ts'
 import {
   type ClaimHeader,
   KIND_TO_STATE,
   Kind,
-  owned,
   type ScannedClaims,
   type Update,
   updateSigningBytes,
@@ -11,20 +11,30 @@ import {
 import { type Context, whenReady } from './context.ts'
 import { type FailedProbe, supersedes } from './member.ts'
 import { isLive, type MemberRecord } from './member-list.ts'
+import type { SelfClaims, SelfState } from './self-claims.ts'
 import { Suspicion, suspicionTimeout } from './suspicion.ts'
 import { unsigned } from './transport.ts'
 
-/** This node's own claims. */
-interface SelfState {
-  incarnation: number
-  addrs: readonly string[]
-  metadata: Uint8Array
-  leaving: boolean
-  aliveClaim?: Update
-  leaveClaim?: Update
-}
-
 const EMPTY = new Uint8Array(0)
+
+/**
+ * What a claim would be to our view of its member, before any signature is checked:
+ * - `news`: it would change the member's state (a newer incarnation, a stronger state, or a
+ *   member we have never seen, for an alive claim);
+ * - `confirmation`: another accuser of a suspicion we hold (Lifeguard);
+ * - `stale`: we hold as much or more already;
+ * - `unknown`: an accusation or leave of a member we have never seen alive.
+ */
+export type Verdict = 'news' | 'confirmation' | 'stale' | 'unknown'
+
+/** Classifies a claim against the record we hold of its member (pure: no counting, no action). */
+export function classify(u: Pick<Update, 'kind' | 'incarnation' | 'from'>, cur: MemberRecord | undefined): Verdict {
+  if (cur === undefined) return u.kind === Kind.ALIVE ? 'news' : 'unknown'
+  if (u.kind === Kind.SUSPECT && cur.state === 'suspect' && u.incarnation === cur.incarnation) {
+    return cur.suspicion !== undefined && u.from !== cur.suspicion.accuser ? 'confirmation' : 'stale'
+  }
+  return supersedes({ state: KIND_TO_STATE[u.kind], incarnation: u.incarnation }, cur) ? 'news' : 'stale'
+}
 
 /**
  * Applies claims to the member list by SWIM's precedence rules: validates, checks precedence
@@ -32,59 +42,18 @@ const EMPTY = new Uint8Array(0)
  * Refutes accusations about ourselves. Owns the suspicion timers and the tombstones.
  */
 export class ClaimTable {
-  readonly self: SelfState
   private readonly tombstones = new Set<string>()
   /** While a packet is handled: our newer claims answering stale accusations in it. */
   private corrections: Update[] | undefined
 
   constructor(
     private readonly ctx: Context,
-    addrs: readonly string[],
-    metadata: Uint8Array,
-  ) {
-    this.self = { incarnation: 0, addrs, metadata, leaving: false }
-  }
+    private readonly own: SelfClaims,
+  ) {}
 
-  /** Signs and announces a fresh alive claim for ourselves at a higher incarnation. */
-  announceSelf(bump = true, done?: () => void): void {
-    if (bump) this.self.incarnation++
-    this.signOwn(
-      {
-        kind: Kind.ALIVE,
-        id: this.ctx.selfId,
-        incarnation: this.self.incarnation,
-        from: this.ctx.selfId,
-        addrs: [...this.self.addrs],
-        metadata: owned(this.self.metadata),
-        signature: EMPTY,
-      },
-      (signed) => {
-        if (signed.incarnation === this.self.incarnation && !this.self.leaving) {
-          this.self.aliveClaim = signed
-          this.enqueue(signed)
-        }
-        done?.()
-      },
-    )
-  }
-
-  /** Signs and announces our leave; `then` runs once it is queued. */
-  announceLeave(then: (claim: Update) => void): void {
-    this.self.leaving = true
-    const claim: Update = {
-      kind: Kind.LEFT,
-      id: this.ctx.selfId,
-      incarnation: this.self.incarnation,
-      from: this.ctx.selfId,
-      addrs: [],
-      metadata: EMPTY,
-      signature: EMPTY,
-    }
-    this.signOwn(claim, (signed) => {
-      this.self.leaveClaim = signed
-      this.enqueue(signed)
-      then(signed)
-    })
+  /** This node's own claims and incarnation. */
+  get self(): SelfState {
+    return this.own.state
   }
 
   /**
@@ -98,7 +67,7 @@ export class ClaimTable {
     if (r === undefined) return
     if (r.state === 'alive') this.accuse(r, Kind.SUSPECT, failedProbes)
     else if (r.state === 'suspect' && r.suspicion !== undefined && r.suspicion.accuser !== this.ctx.selfId) {
-      this.accuse(r, Kind.SUSPECT, failedProbes) // relevant() routes it to confirm()
+      this.accuse(r, Kind.SUSPECT, failedProbes) // classify() makes it a confirmation
     }
   }
 
@@ -108,17 +77,40 @@ export class ClaimTable {
    * queueing it for retransmission (restoring known state is not news).
    */
   receive(u: Update, gossip = true): Promise<void> | undefined {
-    const problem = this.invalid(u)
+    const problem = claimProblem(u, this.ctx.config)
     if (problem !== undefined) {
       this.ctx.stats.drops[problem]++
       this.ctx.log.trace('dropped claim about %s from %s: %s', u.id, u.from, problem)
       return undefined
     }
     if (u.id === this.ctx.selfId) return this.aboutSelf(u)
-    if (!this.relevant(u)) return undefined
-    return this.verify(u, () => {
-      if (this.relevant(u)) this.apply(u, gossip)
-    })
+    return this.act(u, gossip, () =>
+      this.verify(u, () => {
+        this.act(u, gossip, () => this.apply(u, gossip))
+      }),
+    )
+  }
+
+  /**
+   * Does what a claim's verdict calls for: counts stale and unknown claims, routes confirmations,
+   * and runs `onNews` for news.
+   */
+  private act(u: Update, gossip: boolean, onNews: () => Promise<void> | undefined | void): Promise<void> | undefined {
+    const cur = this.ctx.list.get(u.id)
+    switch (classify(u, cur)) {
+      case 'news':
+        return onNews() ?? undefined
+      case 'confirmation':
+        this.confirm(cur!, u)
+        return undefined
+      case 'unknown':
+        this.ctx.stats.drops['unknown-member']++
+        return undefined
+      case 'stale':
+        this.ctx.stats.updatesStale++
+        this.noteStale(u.id, u.kind, u.incarnation)
+        return undefined
+    }
   }
 
   /**
@@ -127,16 +119,10 @@ export class ClaimTable {
    * any doubt, no (the caller then decodes the claim and receives it).
    */
   isStale(h: ClaimHeader): boolean {
-    const { config, selfId, list } = this.ctx
-    if (h.id === '' || h.id === selfId || h.id.length > 256) return false
-    // A lenient UTF-8 decode makes at most two characters of a byte, so these byte bounds keep
-    // `from` under 256 characters and every address under 1024, as invalid() wants.
-    if (h.fromBytes === 0 || h.fromBytes > 128) return false
-    if ((h.kind === Kind.ALIVE || h.kind === Kind.LEFT) && !h.fromIsId) return false
-    if (h.metadataBytes > config.maxMetadataBytes) return false
-    if (h.addrs > config.maxAddrsPerMember || h.maxAddrBytes > 512) return false
-    const cur = list.get(h.id)
+    if (h.id === this.ctx.selfId || !headerWithinLimits(h, this.ctx.config)) return false
+    const cur = this.ctx.list.get(h.id)
     if (cur === undefined) return false
+    // the same suspicion again: a confirmation or not depends on `from`, which a header lacks
     if (h.kind === Kind.SUSPECT && cur.state === 'suspect' && h.incarnation === cur.incarnation) return false
     return !supersedes({ state: KIND_TO_STATE[h.kind], incarnation: h.incarnation }, cur)
   }
@@ -203,48 +189,12 @@ export class ClaimTable {
 
   /** The claim we hold that overrides an accusation of `id` at `incarnation`: a refutation or a leave. */
   private overriding(id: string, incarnation: number): Update | undefined {
-    if (id === this.ctx.selfId) {
-      const self = this.self
-      if (self.leaving) return self.leaveClaim
-      const own = self.aliveClaim
-      return own !== undefined && own.incarnation > incarnation ? own : undefined
-    }
+    if (id === this.ctx.selfId) return this.own.overriding(incarnation)
     const r = this.ctx.list.get(id)
     if (r === undefined) return undefined
     if (r.state === 'left') return r.stateClaim
     const alive = r.aliveClaim
     return isLive(r.state) && alive !== undefined && alive.incarnation > incarnation ? alive : undefined
-  }
-
-  private invalid(u: Update): 'invalid-claim' | 'forged-origin' | 'too-large' | undefined {
-    const { config } = this.ctx
-    if (u.id === '' || u.from === '' || KIND_TO_STATE[u.kind] === undefined) return 'invalid-claim'
-    if ((u.kind === Kind.ALIVE || u.kind === Kind.LEFT) && u.from !== u.id) return 'forged-origin'
-    if (u.metadata.byteLength > config.maxMetadataBytes) return 'too-large'
-    if (u.addrs.length > config.maxAddrsPerMember || u.addrs.some((a) => a.length > 1024)) return 'too-large'
-    if (u.id.length > 256 || u.from.length > 256) return 'invalid-claim'
-    return undefined
-  }
-
-  /** Would this claim change our view? Counts confirmations and stale claims on the way. */
-  private relevant(u: Update): boolean {
-    const cur = this.ctx.list.get(u.id)
-    const state = KIND_TO_STATE[u.kind]
-    if (cur === undefined) {
-      if (u.kind === Kind.ALIVE) return true
-      this.ctx.stats.drops['unknown-member']++
-      return false
-    }
-    if (u.kind === Kind.SUSPECT && cur.state === 'suspect' && u.incarnation === cur.incarnation) {
-      // another accusation of the same suspicion: an independent confirmation (Lifeguard)
-      if (cur.suspicion !== undefined && u.from !== cur.suspicion.accuser) this.confirm(cur, u)
-      else this.ctx.stats.updatesStale++
-      return false
-    }
-    if (supersedes({ state, incarnation: u.incarnation }, cur)) return true
-    this.ctx.stats.updatesStale++
-    this.noteStale(u.id, u.kind, u.incarnation)
-    return false
   }
 
   private confirm(r: MemberRecord, u: Update): void {
@@ -287,33 +237,20 @@ export class ClaimTable {
   }
 
   private aboutSelf(u: Update): Promise<void> | undefined {
-    const self = this.self
-    if (self.leaving || u.incarnation < self.incarnation) {
+    if (this.own.isStale(u)) {
       this.ctx.stats.updatesStale++
       this.noteStale(u.id, u.kind, u.incarnation)
-      return undefined
-    }
-    if (u.kind === Kind.ALIVE && u.incarnation === self.incarnation) {
-      this.ctx.stats.updatesStale++ // our own current claim, echoed back
       return undefined
     }
     // An accusation (suspect, dead) or one of our own older lives (an alive or a leave signed
     // by a previous run with the same key): refute with a higher incarnation.
     const mustBeOurs = u.kind === Kind.ALIVE || u.kind === Kind.LEFT
-    const refute = () => {
-      if (self.leaving || u.incarnation < self.incarnation) return
-      this.ctx.stats.refutes++
-      if (this.ctx.config.lifeguard && (u.kind === Kind.SUSPECT || u.kind === Kind.DEAD)) this.ctx.awareness.apply(1)
-      self.incarnation = u.incarnation
-      this.ctx.log('refuting %s claim at incarnation %d', KIND_TO_STATE[u.kind], u.incarnation)
-      this.announceSelf()
-    }
-    if (mustBeOurs) return this.verify(u, refute)
-    refute()
+    if (mustBeOurs) return this.verify(u, () => this.own.refute(u))
+    this.own.refute(u)
     return undefined
   }
 
-  private apply(u: Update, gossip = true): void {
+  private apply(u: Update, gossip = true, failedProbes: FailedProbe[] = []): void {
     const { ctx } = this
     const state = KIND_TO_STATE[u.kind]
     let r = ctx.list.get(u.id)
@@ -351,7 +288,7 @@ export class ClaimTable {
     }
     r.stateClaim = u
     if (u.kind === Kind.SUSPECT) {
-      this.startSuspicion(r, u.from, [])
+      this.startSuspicion(r, u.from, failedProbes)
       return
     }
     this.clearSuspicion(r)
@@ -393,7 +330,7 @@ export class ClaimTable {
     ctx.emitMember('member:suspect', r)
   }
 
-  /** We accuse a member ourselves: sign the claim, apply it locally, gossip it. */
+  /** We accuse a member ourselves: sign the claim, then handle it as any claim (apply, gossip). */
   private accuse(r: MemberRecord, kind: Kind, failedProbes: FailedProbe[]): void {
     const claim: Update = {
       kind,
@@ -404,18 +341,8 @@ export class ClaimTable {
       metadata: EMPTY,
       signature: EMPTY,
     }
-    this.signOwn(claim, (signed) => {
-      if (!this.relevant(signed)) return
-      if (kind === Kind.SUSPECT) {
-        this.ctx.list.setState(r, 'suspect', r.incarnation)
-        r.stateChangedAt = this.ctx.clock.now()
-        r.stateClaim = signed
-        this.ctx.stats.updatesApplied++
-        this.enqueue(signed)
-        this.startSuspicion(r, this.ctx.selfId, failedProbes)
-      } else {
-        this.apply(signed)
-      }
+    this.own.signOwn(claim, (signed) => {
+      this.act(signed, true, () => this.apply(signed, true, failedProbes))
     })
   }
 
@@ -426,14 +353,6 @@ export class ClaimTable {
 
   private enqueue(u: Update): void {
     this.ctx.queue.enqueue(u.id, u, updateSize(u))
-  }
-
-  private signOwn(u: Update, then: (signed: Update) => void): void {
-    whenReady(
-      () => this.ctx.signer.sign(updateSigningBytes(u)),
-      (signature) => then({ ...u, signature: owned(signature) }),
-      (err) => this.ctx.log.error('could not sign our own %s claim: %s', KIND_TO_STATE[u.kind], err),
-    )
   }
 }
 

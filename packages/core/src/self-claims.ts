@@ -1,0 +1,117 @@
+import { KIND_TO_STATE, Kind, owned, type Update, updateSigningBytes, updateSize } from './codec/index.ts'
+import { type Context, whenReady } from './context.ts'
+
+/** This node's own claims. */
+export interface SelfState {
+  incarnation: number
+  addrs: readonly string[]
+  metadata: Uint8Array
+  leaving: boolean
+  aliveClaim?: Update
+  leaveClaim?: Update
+}
+
+const EMPTY = new Uint8Array(0)
+
+/**
+ * What this node says about itself: its alive claim (announced at start and on every change of
+ * addresses or metadata), its refutations of accusations and its leave, each signed with our key
+ * and queued for gossip. Also signs our accusations of others (signOwn).
+ */
+export class SelfClaims {
+  readonly state: SelfState
+
+  constructor(
+    private readonly ctx: Context,
+    addrs: readonly string[],
+    metadata: Uint8Array,
+  ) {
+    this.state = { incarnation: 0, addrs, metadata, leaving: false }
+  }
+
+  /** Signs and announces a fresh alive claim for ourselves (at a higher incarnation when `bump`). */
+  announce(bump = true, done?: () => void): void {
+    const self = this.state
+    if (bump) self.incarnation++
+    this.signOwn(
+      {
+        kind: Kind.ALIVE,
+        id: this.ctx.selfId,
+        incarnation: self.incarnation,
+        from: this.ctx.selfId,
+        addrs: [...self.addrs],
+        metadata: owned(self.metadata),
+        signature: EMPTY,
+      },
+      (signed) => {
+        if (signed.incarnation === self.incarnation && !self.leaving) {
+          self.aliveClaim = signed
+          this.enqueue(signed)
+        }
+        done?.()
+      },
+    )
+  }
+
+  /** Signs and announces our leave; `then` runs once it is queued. */
+  announceLeave(then: (claim: Update) => void): void {
+    const self = this.state
+    self.leaving = true
+    const claim: Update = {
+      kind: Kind.LEFT,
+      id: this.ctx.selfId,
+      incarnation: self.incarnation,
+      from: this.ctx.selfId,
+      addrs: [],
+      metadata: EMPTY,
+      signature: EMPTY,
+    }
+    this.signOwn(claim, (signed) => {
+      self.leaveClaim = signed
+      this.enqueue(signed)
+      then(signed)
+    })
+  }
+
+  /** Is a claim about us at this incarnation surely stale (nothing to refute, nothing to learn)? */
+  isStale(u: Pick<Update, 'kind' | 'incarnation'>): boolean {
+    const self = this.state
+    if (self.leaving || u.incarnation < self.incarnation) return true
+    return u.kind === Kind.ALIVE && u.incarnation === self.incarnation // our own current claim, echoed back
+  }
+
+  /**
+   * Refutes a claim about us that is not stale: an accusation, or one of our own older lives (an
+   * alive or a leave signed by a previous run with the same key). The caller has checked it.
+   */
+  refute(u: Update): void {
+    const self = this.state
+    if (this.isStale(u)) return
+    this.ctx.stats.refutes++
+    if (this.ctx.config.lifeguard && (u.kind === Kind.SUSPECT || u.kind === Kind.DEAD)) this.ctx.awareness.apply(1)
+    self.incarnation = u.incarnation
+    this.ctx.log('refuting %s claim at incarnation %d', KIND_TO_STATE[u.kind], u.incarnation)
+    this.announce()
+  }
+
+  /** Our claim that overrides an accusation of us at `incarnation`: our leave or a newer alive. */
+  overriding(incarnation: number): Update | undefined {
+    const self = this.state
+    if (self.leaving) return self.leaveClaim
+    const own = self.aliveClaim
+    return own !== undefined && own.incarnation > incarnation ? own : undefined
+  }
+
+  /** Signs a claim of ours (about us, or an accusation of another). */
+  signOwn(u: Update, then: (signed: Update) => void): void {
+    whenReady(
+      () => this.ctx.signer.sign(updateSigningBytes(u)),
+      (signature) => then({ ...u, signature: owned(signature) }),
+      (err) => this.ctx.log.error('could not sign our own %s claim: %s', KIND_TO_STATE[u.kind], err),
+    )
+  }
+
+  private enqueue(u: Update): void {
+    this.ctx.queue.enqueue(u.id, u, updateSize(u))
+  }
+}
