@@ -52,7 +52,10 @@ export interface SwimConfig {
   userEventBudgetBytes: number
   /** Largest member metadata. @default 512 */
   maxMetadataBytes: number
-  /** Largest per-probe ack payload. @default 256 */
+  /**
+   * Largest per-probe ack payload. An ack carrying more is dropped (counted as too-large); our
+   * own oversized payload is replaced by an empty one (counted in oversizedAckPayloads). @default 256
+   */
   maxAckPayloadBytes: number
   /** Largest user event payload. @default 512 */
   maxUserEventBytes: number

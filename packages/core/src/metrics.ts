@@ -53,6 +53,8 @@ export interface MembershipStats {
   /** Claims already known (not an error: gossip repeats itself). */
   updatesStale: number
   userEvents: number
+  /** Our own ack payloads not sent because they exceeded maxAckPayloadBytes (an empty one went instead). */
+  oversizedAckPayloads: number
   /** Full states merged from push-pulls (a requester's answer, a responder's request). */
   pushPulls: number
   /** Periodic syncs (as requester or responder) that found both tables equal by fingerprint. */
@@ -79,6 +81,7 @@ export function newStats(): MembershipStats {
     updatesApplied: 0,
     updatesStale: 0,
     userEvents: 0,
+    oversizedAckPayloads: 0,
     pushPulls: 0,
     syncsInSync: 0,
     packetsIn: 0,

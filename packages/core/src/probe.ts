@@ -7,6 +7,8 @@ import type { MemberRecord } from './member-list.ts'
 import type { ClaimTable } from './table.ts'
 import type { Peer } from './transport.ts'
 
+const EMPTY = new Uint8Array(0)
+
 /** What a probe-related packet carries, before piggybacking. */
 export type ProbeFields = Pick<Partial<Packet>, 'ping' | 'ack' | 'nack' | 'pingReq'>
 
@@ -85,14 +87,29 @@ export class Prober {
       this.ctx.stats.drops.misdirected++
       return
     }
+    this.send(this.peer(from), { ack: { seq: ping.seq, payload: this.ourAckPayload() } })
+  }
+
+  /**
+   * The application's heartbeat payload for an ack. One over maxAckPayloadBytes is not sent
+   * (an empty payload goes instead; receivers would drop the whole ack), and is logged and counted.
+   */
+  private ourAckPayload(): Uint8Array<ArrayBuffer> {
     const payload = this.ackPayload()
-    this.send(this.peer(from), { ack: { seq: ping.seq, payload: owned(payload) } })
+    if (payload.byteLength <= this.ctx.config.maxAckPayloadBytes) return owned(payload)
+    this.ctx.stats.oversizedAckPayloads++
+    this.ctx.log.error(
+      'ack payload of %d bytes exceeds maxAckPayloadBytes (%d): sent empty',
+      payload.byteLength,
+      this.ctx.config.maxAckPayloadBytes,
+    )
+    return EMPTY
   }
 
   onPingReq(from: string, req: PingReq): void {
     const { ctx } = this
     if (req.target === ctx.selfId) {
-      this.send(this.peer(from), { ack: { seq: req.seq, payload: owned(this.ackPayload()) } })
+      this.send(this.peer(from), { ack: { seq: req.seq, payload: this.ourAckPayload() } })
       return
     }
     if (this.relays >= ctx.config.maxPendingRelays) {
@@ -123,6 +140,10 @@ export class Prober {
 
   onAck(from: string, ack: Ack): void {
     const { ctx } = this
+    if (ack.payload.byteLength > ctx.config.maxAckPayloadBytes) {
+      ctx.stats.drops['too-large']++
+      return
+    }
     const p = this.pending.get(ack.seq)
     if (p === undefined) {
       ctx.stats.drops['unexpected-ack']++

@@ -247,3 +247,19 @@ describe('suspicion confirmations', () => {
     assert.ok(net.clock.now() - start < suspicionMaxTimeoutMult * min)
   })
 })
+
+describe('ack payload bound (maxAckPayloadBytes)', () => {
+  it('an ack with a payload over the bound is dropped and counted; our own oversized payload goes out empty, counted', async () => {
+    const { m, sent } = await lone('a', { config: { maxAckPayloadBytes: 4 }, ackPayload: () => new Uint8Array(5) })
+    m.handlePacket('b', packet({ updates: [alive('b')] }))
+    m.handlePacket('b', packet({ ping: { seq: 3, target: 'a' } }))
+    const ack = sent.find((p) => p.packet.ack !== undefined)
+    assert.ok(ack !== undefined, 'the ping is answered')
+    assert.equal(ack.packet.ack?.payload.byteLength, 0)
+    assert.equal(m.stats().oversizedAckPayloads, 1)
+    const before = m.stats().drops['too-large']
+    m.handlePacket('b', packet({ ack: { seq: 1, payload: new Uint8Array(5) } }))
+    assert.equal(m.stats().drops['too-large'], before + 1)
+    assert.equal(m.stats().drops['unexpected-ack'], 0, 'dropped before it is matched to a probe')
+  })
+})

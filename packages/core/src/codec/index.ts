@@ -1,9 +1,11 @@
 import { DECODE_LIMITS, PROTOCOL_VERSION, SIGNING_DOMAIN } from '../constants.ts'
 import { DecodeError, MessageTooLargeError } from '../errors.ts'
 import { allocBytes, encodeEvent, encodeUpdate } from './cache.ts'
+import { FIELDS, tag, WIRE } from './fields.ts'
 import { Kind, Packet, PushPull, Update, UserEvent } from './messages.ts'
 
 export { encodeUpdate } from './cache.ts'
+export { FIELDS } from './fields.ts'
 export type { Ack, Nack, Ping, PingReq } from './messages.ts'
 export {
   type ClaimHeader,
@@ -107,15 +109,15 @@ function writeFramed(out: Uint8Array, pos: number, tag: number, b: Uint8Array): 
   return pos + b.byteLength
 }
 
-// Wire tags (field number << 3 | wire type) of the fields written by withFields.
-const PACKET_UPDATES = (6 << 3) | 2
-const PACKET_EVENTS = (7 << 3) | 2
-const SYNC_UPDATES = (3 << 3) | 2
-const SYNC_EVENTS = (4 << 3) | 2
-const SYNC_EVENT_LTIME = (5 << 3) | 0
-const SYNC_MODE = (6 << 3) | 0
-const SYNC_DIGEST_LO = (7 << 3) | 0
-const SYNC_DIGEST_HI = (8 << 3) | 0
+// Wire tags of the fields written by withFields.
+const PACKET_UPDATES = tag(FIELDS.Packet.updates, WIRE.delimited)
+const PACKET_EVENTS = tag(FIELDS.Packet.events, WIRE.delimited)
+const SYNC_UPDATES = tag(FIELDS.PushPull.updates, WIRE.delimited)
+const SYNC_EVENTS = tag(FIELDS.PushPull.events, WIRE.delimited)
+const SYNC_EVENT_LTIME = tag(FIELDS.PushPull.eventLtime, WIRE.varint)
+const SYNC_MODE = tag(FIELDS.PushPull.mode, WIRE.varint)
+const SYNC_DIGEST_LO = tag(FIELDS.PushPull.digestLo, WIRE.varint)
+const SYNC_DIGEST_HI = tag(FIELDS.PushPull.digestHi, WIRE.varint)
 
 const NONE: never[] = []
 

@@ -1,6 +1,7 @@
 import { reader as protonsReader } from 'protons-runtime'
 import { DECODE_LIMITS, PROTOCOL_VERSION } from '../constants.ts'
 import { knownEncoding } from './cache.ts'
+import { FIELDS } from './fields.ts'
 import type { CodecLimits } from './index.ts'
 import { Ack, Kind, Nack, Ping, PingReq, Update, UserEvent } from './messages.ts'
 
@@ -95,6 +96,8 @@ class Cursor {
   }
 }
 
+const U = FIELDS.Update
+
 const IRREGULAR = 0
 const REGULAR = 1
 /** Regular, and exactly the bytes Update.encode would write for the decoded claim. */
@@ -118,18 +121,18 @@ function classifyClaim(c: Cursor, start: number, end: number, maxAddrs: number):
     const field = Math.floor(tag / 8)
     const wire = tag & 7
     const bit = 1 << field
-    if (field < last || (field === last && field !== 5) || c.pos - at !== 1) canonical = false
+    if (field < last || (field === last && field !== U.addrs) || c.pos - at !== 1) canonical = false
     last = field
-    if (field === 1 || field === 3) {
+    if (field === U.kind || field === U.incarnation) {
       if (wire !== 0 || (seen & bit) !== 0) return IRREGULAR
       seen |= bit
       const from = c.pos
       const v = c.varint()
-      if (v < 0 || (field === 1 && v >= KINDS.length)) return IRREGULAR
+      if (v < 0 || (field === U.kind && v >= KINDS.length)) return IRREGULAR
       if (v === 0 || !minimal(c, from)) canonical = false
-    } else if (field >= 2 && field <= 7) {
+    } else if (DELIMITED_CLAIM_FIELDS.has(field)) {
       if (wire !== 2) return IRREGULAR
-      if (field === 5) {
+      if (field === U.addrs) {
         if (++addrs > maxAddrs) return IRREGULAR
       } else if ((seen & bit) !== 0) return IRREGULAR
       seen |= bit
@@ -138,12 +141,15 @@ function classifyClaim(c: Cursor, start: number, end: number, maxAddrs: number):
       if (len < 0) return IRREGULAR
       const data = c.pos - len
       if (!minimalLength(c.buf, from, data)) canonical = false
-      if (len === 0 && field !== 5) canonical = false // protons writes no empty string or bytes, but an empty address
-      if (field !== 6 && field !== 7 && !ascii(c.buf, data, c.pos)) canonical = false
+      if (len === 0 && field !== U.addrs) canonical = false // protons writes no empty string or bytes, but an empty address
+      if (field !== U.metadata && field !== U.signature && !ascii(c.buf, data, c.pos)) canonical = false
     } else return IRREGULAR
   }
   return canonical ? CANONICAL : REGULAR
 }
+
+/** The claim's length-delimited fields: strings and bytes. */
+const DELIMITED_CLAIM_FIELDS = new Set<number>([U.id, U.from, U.addrs, U.metadata, U.signature])
 
 /** Was the varint that ended at c.pos, started at `from`, written in as few bytes as possible? */
 function minimal(c: Cursor, from: number): boolean {
@@ -258,24 +264,24 @@ class Claims implements ScannedClaims {
     let fromLen = 0
     while (r.pos < r.end) {
       const field = Math.floor(r.varint() / 8) // a regular claim: every read below succeeds
-      if (field === 1) h.kind = KINDS[r.varint()]
-      else if (field === 3) h.incarnation = r.varint()
+      if (field === U.kind) h.kind = KINDS[r.varint()]
+      else if (field === U.incarnation) h.incarnation = r.varint()
       else {
         const at = r.pos
         const len = r.delimited()
         const data = r.pos - len
-        if (field === 2) {
+        if (field === U.id) {
           idAt = at
           idData = data
           idLen = len
-        } else if (field === 4) {
+        } else if (field === U.from) {
           fromAt = at
           fromData = data
           fromLen = len
-        } else if (field === 5) {
+        } else if (field === U.addrs) {
           h.addrs++
           h.maxAddrBytes = Math.max(h.maxAddrBytes, len)
-        } else if (field === 6) h.metadataBytes = len
+        } else if (field === U.metadata) h.metadataBytes = len
       }
     }
     if (idAt < 0) h.id = ''
@@ -388,7 +394,7 @@ function scanTop(
       }
     } else return undefined
   }
-  return Math.max(0, top.values[1]) === PROTOCOL_VERSION ? top : undefined
+  return Math.max(0, top.values[FIELDS.Packet.version]) === PROTOCOL_VERSION ? top : undefined
 }
 
 const NO_EVENTS: UserEvent[] = []
@@ -400,20 +406,34 @@ function decodeEvents(bytes: Uint8Array, slices: number[]): UserEvent[] {
   return events
 }
 
-const CLAIMS_FIELD_OF_PUSH_PULL = 3
-const CLAIMS_FIELD_OF_PACKET = 6
-const PUSH_PULL: Layout[] = [
-  undefined as never,
-  'varint',
-  'varint',
-  'claims',
-  'events',
-  'varint',
-  'varint',
-  'varint',
-  'varint',
-]
-const PACKET: Layout[] = [undefined as never, 'varint', 'message', 'message', 'message', 'message', 'claims', 'events']
+/** How each top-level field of a message is read, by field number. */
+function layoutOf(fields: Record<string, number>, how: Record<string, Layout>): Layout[] {
+  const out: Layout[] = []
+  for (const [name, n] of Object.entries(fields)) out[n] = how[name]
+  return out
+}
+
+const PP = FIELDS.PushPull
+const PK = FIELDS.Packet
+const PUSH_PULL = layoutOf(PP, {
+  version: 'varint',
+  join: 'varint',
+  updates: 'claims',
+  events: 'events',
+  eventLtime: 'varint',
+  mode: 'varint',
+  digestLo: 'varint',
+  digestHi: 'varint',
+})
+const PACKET = layoutOf(PK, {
+  version: 'varint',
+  ping: 'message',
+  ack: 'message',
+  nack: 'message',
+  pingReq: 'message',
+  updates: 'claims',
+  events: 'events',
+})
 
 /**
  * Scans a push-pull state without decoding its claims. Returns undefined for anything but a
@@ -428,14 +448,14 @@ export function scanPushPull(bytes: Uint8Array, limits: CodecLimits): ScannedPus
   if (top === undefined) return undefined
   try {
     return {
-      join: top.values[2] > 0,
-      eventLtime: Math.max(0, top.values[5]),
-      mode: Math.max(0, top.values[6]),
-      digestLo: Math.max(0, top.values[7]),
-      digestHi: Math.max(0, top.values[8]),
+      join: top.values[PP.join] > 0,
+      eventLtime: Math.max(0, top.values[PP.eventLtime]),
+      mode: Math.max(0, top.values[PP.mode]),
+      digestLo: Math.max(0, top.values[PP.digestLo]),
+      digestHi: Math.max(0, top.values[PP.digestHi]),
       events: decodeEvents(bytes, top.events),
       claims:
-        top.claims === 0 ? NO_CLAIMS : new Claims(bytes, top.claims, CLAIMS_FIELD_OF_PUSH_PULL, maxAddrsPerMember),
+        top.claims === 0 ? NO_CLAIMS : new Claims(bytes, top.claims, PP.updates, maxAddrsPerMember),
     }
   } catch {
     return undefined
@@ -452,12 +472,14 @@ export function scanPacket(bytes: Uint8Array, limits: CodecLimits): ScannedPacke
   try {
     const p: ScannedPacket = {
       events: decodeEvents(bytes, top.events),
-      claims: top.claims === 0 ? NO_CLAIMS : new Claims(bytes, top.claims, CLAIMS_FIELD_OF_PACKET, maxAddrsPerMember),
+      claims: top.claims === 0 ? NO_CLAIMS : new Claims(bytes, top.claims, PK.updates, maxAddrsPerMember),
     }
-    if (top.values[2] >= 0) p.ping = Ping.decode(sub(2))
-    if (top.values[3] >= 0) p.ack = Ack.decode(sub(3))
-    if (top.values[4] >= 0) p.nack = Nack.decode(sub(4))
-    if (top.values[5] >= 0) p.pingReq = PingReq.decode(sub(5), { limits: { targetAddrs: maxAddrsPerMember } })
+    if (top.values[PK.ping] >= 0) p.ping = Ping.decode(sub(PK.ping))
+    if (top.values[PK.ack] >= 0) p.ack = Ack.decode(sub(PK.ack))
+    if (top.values[PK.nack] >= 0) p.nack = Nack.decode(sub(PK.nack))
+    if (top.values[PK.pingReq] >= 0) {
+      p.pingReq = PingReq.decode(sub(PK.pingReq), { limits: { targetAddrs: maxAddrsPerMember } })
+    }
     return p
   } catch {
     return undefined
