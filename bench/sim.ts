@@ -38,7 +38,6 @@
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import {
-  Kind,
   type Member,
   type Membership,
   PROFILES,
@@ -50,6 +49,7 @@ import {
   type Update,
 } from '@murmur/core'
 import { SimNetwork } from '@murmur/core/testing'
+import { Kind } from '@murmur/core/wire'
 
 const SCENARIOS = ['steady', 'crash', 'update', 'pause'] as const
 type Scenario = (typeof SCENARIOS)[number]

@@ -19,18 +19,9 @@
  * ```
  * @packageDocumentation
  */
-export { Awareness } from './awareness.ts'
 export { type Clock, systemClock, type TimerId } from './clock.ts'
-export type { Packet, PushPull, Update, UserEvent } from './codec/index.ts'
-export {
-  decodePacket,
-  decodePushPull,
-  encodePacket,
-  encodePushPull,
-  eventSigningBytes,
-  Kind,
-  updateSigningBytes,
-} from './codec/index.ts'
+/** A claim, as `restore()` takes it; build and encode claims with `@murmur/core/wire`. */
+export type { Update, UserEvent } from './codec/index.ts'
 export {
   type ConfigInput,
   DEFAULTS,
@@ -42,9 +33,7 @@ export {
   type SwimConfig,
   validateConfig,
 } from './config.ts'
-export { DECODE_LIMITS, PROTOCOL_VERSION } from './constants.ts'
-export { entryHash, StateDigest } from './digest.ts'
-export { retransmitLimit, TransmitLimitedQueue } from './dissemination.ts'
+export { retransmitLimit } from './dissemination.ts'
 export {
   DecodeError,
   InvalidArgumentError,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { Awareness } from '@murmur/core'
+import { Awareness } from '@murmur/core/testing'
 
 describe('Awareness (Lifeguard local health)', () => {
   it('starts healthy and scales timeouts by score + 1', () => {

@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict'
 import {
-  DECODE_LIMITS,
   DROP_REASONS,
   type DropReason,
-  encodePushPull,
-  Kind,
   type Membership,
   type MembershipInit,
-  PROTOCOL_VERSION,
   type Update,
   type Verifier,
 } from '@murmur/core'
 import { flushMicrotasks } from '@murmur/core/testing'
+import { DECODE_LIMITS, encodePushPull, Kind, PROTOCOL_VERSION } from '@murmur/core/wire'
 import { Packet } from '../src/codec/messages.ts'
 import { alive, claim, lone, packet, type SentPacket, userEvent } from './helpers.ts'
 

@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict'
+import { DecodeError, MessageTooLargeError, resolveConfig, seededRandom } from '@murmur/core'
 import {
   DECODE_LIMITS,
-  DecodeError,
   decodePacket,
   decodePushPull,
   encodePacket,
   encodePushPull,
   Kind,
-  MessageTooLargeError,
   PROTOCOL_VERSION,
-  resolveConfig,
-  seededRandom,
   updateSigningBytes,
-} from '@murmur/core'
+} from '@murmur/core/wire'
 import { encodeUpdate } from '../src/codec/cache.ts'
 import { Packet, PushPull, Update } from '../src/codec/messages.ts'
 import { type ClaimHeader, type ScannedClaims, scanPacket, scanPushPull } from '../src/codec/scan.ts'

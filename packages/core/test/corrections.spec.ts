@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { Kind } from '@murmur/core'
+import { Kind } from '@murmur/core/wire'
 import { alive, claim, lone, packet, runUntil, type SentPacket, sentTo, simCluster } from './helpers.ts'
 
 /**

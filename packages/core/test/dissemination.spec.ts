@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { retransmitLimit, TransmitLimitedQueue } from '@murmur/core'
+import { retransmitLimit } from '@murmur/core'
+import { TransmitLimitedQueue } from '@murmur/core/testing'
 
 describe('retransmitLimit', () => {
   // retransmitMult * ceil(log10(n + 1)); memberlist util_test.go TestRetransmitLimit for the first three

@@ -1,17 +1,14 @@
 import {
   type ConfigInput,
-  decodePacket,
-  encodePacket,
-  Kind,
   Membership,
   type MembershipInit,
-  type Packet,
   type Transport,
   type TransportHandlers,
   type Update,
   type UserEvent,
 } from '@murmur/core'
 import { ManualClock, SimNetwork, type SimOptions, seededRandom } from '@murmur/core/testing'
+import { decodePacket, encodePacket, Kind, type Packet } from '@murmur/core/wire'
 
 /** The seed of every test's randomness; override with MURMUR_SEED to replay a failure. */
 export const SEED = Number(process.env.MURMUR_SEED ?? 1)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
-import { encodePacket, Kind } from '@murmur/core'
 import { SimNetwork } from '@murmur/core/testing'
+import { encodePacket, Kind } from '@murmur/core/wire'
 
 describe('lifeguard: false is plain SWIM', () => {
   for (const lifeguard of [true, false]) {

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict'
 import {
   InvalidArgumentError,
   JoinFailedError,
-  Kind,
   type Member,
   type MemberEventName,
   type Membership,
   NotStartedError,
 } from '@murmur/core'
 import { SimNetwork } from '@murmur/core/testing'
+import { Kind } from '@murmur/core/wire'
 import { alive, claim, lone, packet, runUntil, SEED, simCluster } from './helpers.ts'
 
 const MEMBER_EVENTS: MemberEventName[] = [

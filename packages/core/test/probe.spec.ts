@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
-import { Kind, type Member, type Packet, type ProbeResult } from '@murmur/core'
+import type { Member, ProbeResult } from '@murmur/core'
 import type { ManualClock } from '@murmur/core/testing'
+import { Kind, type Packet } from '@murmur/core/wire'
 import { alive, claim, lone, packet, runUntil, type SentPacket, simCluster } from './helpers.ts'
 
 /** Advances in small steps until `pred` holds (for a lone engine on its own clock). */

@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict'
 import {
-  decodePushPull,
-  encodePushPull,
-  entryHash,
-  Kind,
   type Member,
   Membership,
   type MembershipInit,
   type Peer,
   resolveConfig,
-  StateDigest,
   SyncMode,
   UnexpectedSyncModeError,
 } from '@murmur/core'
-import { ManualClock, SimNetwork, seededRandom } from '@murmur/core/testing'
+import { entryHash, ManualClock, SimNetwork, StateDigest, seededRandom } from '@murmur/core/testing'
+import { decodePushPull, encodePushPull, Kind } from '@murmur/core/wire'
 import { alive, claim, packet, SEED, simCluster } from './helpers.ts'
 
 const limits = resolveConfig({})

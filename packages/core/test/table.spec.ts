@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { encodePushPull, Kind, seededRandom, type Update } from '@murmur/core'
+import { seededRandom, type Update } from '@murmur/core'
+import { encodePushPull, Kind } from '@murmur/core/wire'
 import { scanPushPull } from '../src/codec/scan.ts'
 import type { ClaimTable } from '../src/table.ts'
 import { alive, claim, lone, packet, SEED } from './helpers.ts'

@@ -454,8 +454,7 @@ export function scanPushPull(bytes: Uint8Array, limits: CodecLimits): ScannedPus
       digestLo: Math.max(0, top.values[PP.digestLo]),
       digestHi: Math.max(0, top.values[PP.digestHi]),
       events: decodeEvents(bytes, top.events),
-      claims:
-        top.claims === 0 ? NO_CLAIMS : new Claims(bytes, top.claims, PP.updates, maxAddrsPerMember),
+      claims: top.claims === 0 ? NO_CLAIMS : new Claims(bytes, top.claims, PP.updates, maxAddrsPerMember),
     }
   } catch {
     return undefined
