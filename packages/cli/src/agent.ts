@@ -20,7 +20,7 @@ import { loadOrCreateKey, readPsk, readTokenFile, type Warn } from './keys.ts'
 import { createMetrics } from './metrics.ts'
 import { type AgentEvent, MEMBER_EVENTS, memberJson } from './model.ts'
 import { eventLine, type IO } from './output.ts'
-import { readSnapshot, snapshotAddrs, writeSnapshot } from './snapshot.ts'
+import { readSnapshot, SnapshotWriter, snapshotAddrs } from './snapshot.ts'
 import { decodeInfo, encodeInfo } from './tags.ts'
 
 export interface AgentOptions {
@@ -53,7 +53,7 @@ export async function runAgent(opts: AgentOptions, io: IO): Promise<number> {
   const key = opts.keyFile ? (await loadOrCreateKey(opts.keyFile, warn)).key : await generateKeyPair('Ed25519')
   const psk = opts.pskFile ? await readPsk(opts.pskFile, warn) : undefined
   const apiToken = opts.apiTokenFile ? await readTokenFile(opts.apiTokenFile, warn) : undefined
-  const snapshot = opts.snapshot ? await readSnapshot(opts.snapshot) : undefined
+  const snapshot = opts.snapshot ? await readSnapshot(opts.snapshot, warn) : undefined
   const info = { name: opts.name, tags: Object.fromEntries(opts.tags) }
   const config = opts.configFile ? await readConfigFile(opts.configFile) : {}
   const node = await startNode(opts, key, psk, encodeInfo(info), config)
@@ -140,6 +140,7 @@ class Agent implements AgentControl {
   private apiAddress = ''
   private stopping = false
   private snapshotTimer: NodeJS.Timeout | undefined
+  private readonly snapshots: SnapshotWriter | undefined
   private loopBlocker: NodeJS.Timeout | undefined
 
   constructor(
@@ -152,6 +153,7 @@ class Agent implements AgentControl {
     this.done = new Promise((r) => {
       this.resolveDone = r
     })
+    this.snapshots = opts.snapshot === undefined ? undefined : new SnapshotWriter(opts.snapshot)
     this.handler = opts.eventHandler
       ? new EventHandlerRunner(opts.eventHandler, (m) => this.io.err(`murmur: ${m}`))
       : undefined
@@ -392,13 +394,13 @@ class Agent implements AgentControl {
   }
 
   private async saveSnapshot(): Promise<void> {
-    if (this.opts.snapshot === undefined) return
+    if (this.snapshots === undefined) return
     const members = this.service
       .members()
       .filter((m) => m.state === 'alive' && m.id !== this.service.self().id)
       .map((m) => ({ id: m.id, addrs: [...m.addrs] }))
-    await writeSnapshot(this.opts.snapshot, members).catch((err) =>
-      this.io.err(`murmur: cannot write snapshot ${this.opts.snapshot}: ${(err as Error).message}`),
-    )
+    await this.snapshots
+      .save(members)
+      .catch((err) => this.io.err(`murmur: cannot write snapshot ${this.opts.snapshot}: ${(err as Error).message}`))
   }
 }
