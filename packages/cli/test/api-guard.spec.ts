@@ -71,6 +71,16 @@ function fakeAgent(): AgentControl & { calls: string[] } {
   }
 }
 
+describe('control API token options', () => {
+  it('--help documents the token options and their environment variables', async () => {
+    for (const command of ['agent', 'members', 'leave', 'monitor']) {
+      const io = captureIO()
+      assert.equal(await main(['node', 'murmur', command, '--help'], io), 0)
+      assert.match(io.text().replace(/\s+/g, ' '), /--api-token-file <path> .*env: MURMUR_API_TOKEN_FILE/, command)
+    }
+  })
+})
+
 describe('control API hardening', () => {
   let server: Server
   let port: number
