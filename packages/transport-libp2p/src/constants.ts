@@ -27,6 +27,46 @@ export const MAX_INBOUND_SYNC_STREAMS = 4
 export const MAX_OUTBOUND_SYNC_STREAMS = 8
 
 /**
+ * Inbound push-pull streams in progress at once from one remote peer, across all its
+ * connections; more are reset and counted (`busyStreams`). An honest peer runs one periodic sync
+ * at a time, whose exchanges follow one another on fresh streams (the next can arrive before we
+ * have finished closing the last), and a join can overlap it: two. One key then holds at most
+ * 2 x maxSyncBytes of the budget below.
+ */
+export const MAX_SYNC_STREAMS_PER_PEER = 2
+
+/**
+ * The total budget for inbound push-pull frames being buffered at once, across every stream and
+ * peer, in full-size frames: SYNC_BUFFER_FRAMES x maxSyncBytes (32 MiB by default). A frame's
+ * announced length is reserved from it before its body is read; a frame that does not fit is
+ * refused (the stream reset, counted as frameErrors.memory) and the reservation is released once
+ * the engine has consumed the request or the stream dies. Four, because the engine serves at
+ * most maxConcurrentPushPull (4 by default) requests at once: buffering more full-size requests
+ * than it will serve only holds memory. Honest digests and the full state of a small cluster
+ * are a few KiB, so the budget bites only on frames announcing megabytes.
+ */
+export const SYNC_BUFFER_FRAMES = 4
+
+/**
+ * Per-peer send channels (PacketChannel) kept at most; past it, the least recently used is
+ * closed (counted in channelsPruned.lru). Channels are opened for whoever the engine sends to,
+ * which includes ping-req targets named by others: without a bound, a flood naming fake targets
+ * would grow the map. 4096 is far above any cluster a node probes directly and ~1 MiB of
+ * bookkeeping (frames queued are bounded separately by SEND_BUFFER_*).
+ */
+export const MAX_CHANNELS = 4096
+
+/**
+ * A channel that has sent nothing for this long is closed (counted in channelsPruned.idle): a
+ * member we still probe sends and receives every few probe periods, so an idle channel is one to
+ * a member that is gone or to a target named once. Twice the longest default requestTimeoutMs
+ * (the 'wan' profile's 30 s), so a live member is not churned; the next send reopens it.
+ */
+export const CHANNEL_IDLE_MS = 60_000
+/** How often the idle channels are looked for (one pass over the map). */
+export const CHANNEL_SWEEP_MS = 10_000
+
+/**
  * Per-peer send buffer: frames waiting while the stream opens or drains. Best effort, so the
  * oldest frame is dropped (and counted) when either bound is reached: a probe older than a few
  * periods is worthless, and memory per peer stays bounded.

@@ -35,3 +35,24 @@ export class TransportStoppedError extends Error {
     this.name = 'TransportStoppedError'
   }
 }
+
+/**
+ * An inbound push-pull frame announced more bytes than are left of the transport's budget for
+ * frames being buffered (SYNC_BUFFER_FRAMES x maxSyncBytes); refused before its body is read.
+ */
+export class SyncBudgetExceededError extends Error {
+  readonly code = 'ERR_SYNC_BUDGET_EXCEEDED'
+  constructor(message = 'the inbound push-pull buffer budget is exhausted') {
+    super(message)
+    this.name = 'SyncBudgetExceededError'
+  }
+}
+
+/** The remote peer already has MAX_SYNC_STREAMS_PER_PEER push-pull streams in progress with us. */
+export class PeerBusyError extends Error {
+  readonly code = 'ERR_PEER_BUSY'
+  constructor(message = 'too many push-pull streams in progress from this peer') {
+    super(message)
+    this.name = 'PeerBusyError'
+  }
+}

@@ -1,20 +1,28 @@
-import type { Logger, Stream } from '@libp2p/interface'
+import type { Connection, Logger, Stream } from '@libp2p/interface'
 import type { Peer } from '@murmur/core'
 import { encode } from 'it-length-prefixed'
 import { SEND_BUFFER_BYTES, SEND_BUFFER_FRAMES } from './constants.ts'
 import { TransportStoppedError } from './errors.ts'
-import type { TransportStats } from './index.ts'
+import type { TransportCounters } from './stream-transport.ts'
+
+/** A packet stream and the connection it runs on. */
+export interface OpenedStream {
+  stream: Stream
+  connection: Connection
+}
 
 /** What a channel needs from its transport. */
 export interface ChannelHost {
-  readonly counters: TransportStats
+  readonly counters: TransportCounters
   readonly log: Logger
   /** Bound on opening a stream and on waiting for a full write buffer to drain. */
   readonly timeoutMs: number
   /** Opens a packet-protocol stream to the peer (dialing it when there is no connection). */
-  open(peer: Peer, signal: AbortSignal): Promise<Stream>
+  open(peer: Peer, signal: AbortSignal): Promise<OpenedStream>
   /** The channel failed with nothing queued and no stream: the host may forget it. */
   idle(channel: PacketChannel): void
+  /** A write did not drain within timeoutMs: the connection under it may be dead. */
+  stalled(connection: Connection, err: Error): void
 }
 
 /**
@@ -30,6 +38,7 @@ export class PacketChannel {
   private readonly frames: Uint8Array[] = []
   private bytes = 0
   private stream: Stream | undefined
+  private connection: Connection | undefined
   private flushing = false
   private closed = false
   private readonly host: ChannelHost
@@ -39,6 +48,9 @@ export class PacketChannel {
     this.id = peer.id
     this.peer = peer
   }
+
+  /** When push() was last called (Date.now()), for the host's idle and LRU pruning. */
+  lastUsed = Date.now()
 
   get queued(): number {
     return this.frames.length
@@ -61,6 +73,7 @@ export class PacketChannel {
       return
     }
     this.peer = peer
+    this.lastUsed = Date.now()
     while (
       this.frames.length > 0 &&
       (this.frames.length >= SEND_BUFFER_FRAMES || this.bytes + frame.byteLength > SEND_BUFFER_BYTES)
@@ -85,10 +98,19 @@ export class PacketChannel {
     stream?.close({ signal: AbortSignal.timeout(this.host.timeoutMs) }).catch((err: Error) => stream.abort(err))
   }
 
+  /**
+   * Drops the stream when it runs on `connection` (found stalled) and nothing is being written:
+   * the next push opens one on a fresh connection.
+   */
+  detach(connection: Connection): void {
+    if (this.connection === connection && !this.flushing) this.reset(new Error('the connection stalled'))
+  }
+
   private async flush(): Promise<void> {
     const { counters } = this.host
     this.flushing = true
     let inFlight = 0
+    let drain: AbortSignal | undefined
     try {
       while (!this.closed && this.frames.length > 0) {
         const stream = this.stream ?? (await this.connect())
@@ -99,7 +121,10 @@ export class PacketChannel {
         const ready = stream.send(encode.single(frame))
         counters.packetsSent++
         counters.bytesSent += frame.byteLength
-        if (!ready) await stream.onDrain({ signal: AbortSignal.timeout(this.host.timeoutMs) })
+        if (!ready) {
+          drain = AbortSignal.timeout(this.host.timeoutMs)
+          await stream.onDrain({ signal: drain })
+        }
         inFlight = 0
       }
     } catch (err) {
@@ -107,6 +132,9 @@ export class PacketChannel {
       this.frames.length = 0
       this.bytes = 0
       this.host.log('packet stream to %s failed - %e', this.id, err)
+      // a write that never drained: the connection may be dead while libp2p still calls it open
+      const stalled = drain?.aborted === true && !this.closed ? this.connection : undefined
+      if (stalled !== undefined) this.host.stalled(stalled, err as Error)
       this.reset(err as Error)
       if (!this.closed) this.host.idle(this)
     } finally {
@@ -115,7 +143,7 @@ export class PacketChannel {
   }
 
   private async connect(): Promise<Stream> {
-    const stream = await this.host.open(this.peer, AbortSignal.timeout(this.host.timeoutMs))
+    const { stream, connection } = await this.host.open(this.peer, AbortSignal.timeout(this.host.timeoutMs))
     if (this.closed) {
       const err = new TransportStoppedError()
       stream.abort(err)
@@ -129,6 +157,7 @@ export class PacketChannel {
       { once: true },
     )
     this.stream = stream
+    this.connection = connection
     return stream
   }
 

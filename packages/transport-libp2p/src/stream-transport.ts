@@ -10,18 +10,23 @@ import {
   type TransportHandlers,
 } from '@murmur/core'
 import {
+  CHANNEL_IDLE_MS,
+  CHANNEL_SWEEP_MS,
   DRAIN_POLL_MS,
+  MAX_CHANNELS,
   MAX_INBOUND_PACKET_STREAMS,
   MAX_INBOUND_SYNC_STREAMS,
   MAX_OUTBOUND_PACKET_STREAMS,
   MAX_OUTBOUND_SYNC_STREAMS,
+  MAX_SYNC_STREAMS_PER_PEER,
   PROTOCOL_PREFIX,
   protocolsFor,
+  SYNC_BUFFER_FRAMES,
 } from './constants.ts'
 import { PeerBlockedError, PeerNotAllowedError, TransportStoppedError } from './errors.ts'
-import { type InboundContext, servePacketStream, serveSyncStream } from './inbound.ts'
-import type { Faults, MembershipComponents, TransportStats } from './index.ts'
-import { type ChannelHost, PacketChannel } from './packet-channel.ts'
+import { type InboundContext, SyncLimits, servePacketStream, serveSyncStream } from './inbound.ts'
+import type { Faults, FrameErrorReason, MembershipComponents, TransportStats } from './index.ts'
+import { type ChannelHost, type OpenedStream, PacketChannel } from './packet-channel.ts'
 import { dialAddrs, frameError, readFrame, seedPeerId, writeFrame } from './stream-utils.ts'
 
 export type StreamTransportComponents = Pick<MembershipComponents, 'registrar' | 'connectionManager'> & {
@@ -39,11 +44,40 @@ export interface StreamTransportInit {
   timeoutMs: number
   /** Peer ids admitted; undefined admits everyone. */
   allow?: Iterable<string>
+  /** Bytes of inbound push-pull frames buffered at once, all streams together. @default SYNC_BUFFER_FRAMES x maxSyncBytes */
+  syncBufferBytes?: number
+  /** Inbound push-pull streams in progress per remote peer. @default MAX_SYNC_STREAMS_PER_PEER */
+  maxSyncStreamsPerPeer?: number
+  /** Per-peer send channels kept at most (least recently used closed first). @default MAX_CHANNELS */
+  maxChannels?: number
+  /** A send channel unused this long is closed. @default max(CHANNEL_IDLE_MS, 2 x timeoutMs) */
+  channelIdleMs?: number
+}
+
+/** Why an inbound frame was refused: index.ts's FrameErrorReason and 'memory' (see SYNC_BUFFER_FRAMES). */
+export type FrameErrorKind = FrameErrorReason | 'memory'
+
+/**
+ * The transport's counters: TransportStats plus the resource limits' own. (The additions belong
+ * in TransportStats, index.ts; until they are there, stats() carries them all the same.)
+ */
+export interface TransportCounters extends TransportStats {
+  frameErrors: Record<FrameErrorKind, number>
+  /** Inbound push-pull streams reset because their peer already had maxSyncStreamsPerPeer in progress. */
+  busyStreams: number
+  /** Send channels closed by the transport: unused for channelIdleMs, or least recently used past maxChannels. */
+  channelsPruned: { idle: number; lru: number }
+  /** Send channels now (gauge). */
+  channels: number
+  /** Bytes of inbound push-pull frames reserved now (gauge), of syncBufferBytes. */
+  syncBytesReserved: number
+  /** Connections closed because a request or a packet write on them stalled past timeoutMs. */
+  stalledConnections: number
 }
 
 type Status = { state: 'stopped' } | { state: 'started'; shutdown: AbortController }
 
-function newCounters(): TransportStats {
+function newCounters(): TransportCounters {
   return {
     packetsSent: 0,
     packetsReceived: 0,
@@ -53,12 +87,17 @@ function newCounters(): TransportStats {
     requestsFailed: 0,
     bytesSent: 0,
     bytesReceived: 0,
-    frameErrors: { 'too-large': 0, truncated: 0, malformed: 0, rejected: 0 },
+    frameErrors: { 'too-large': 0, truncated: 0, malformed: 0, rejected: 0, memory: 0 },
     sendDrops: { 'queue-full': 0, 'too-large': 0, 'stream-failed': 0, 'not-allowed': 0, fault: 0, stopped: 0 },
     refusedStreams: 0,
     faultDropsIn: 0,
     openStreams: 0,
     queuedFrames: 0,
+    busyStreams: 0,
+    channelsPruned: { idle: 0, lru: 0 },
+    channels: 0,
+    syncBytesReserved: 0,
+    stalledConnections: 0,
   }
 }
 
@@ -70,13 +109,20 @@ function newCounters(): TransportStats {
 export class StreamTransport implements Transport, Startable {
   readonly packetProtocol: string
   readonly syncProtocol: string
-  readonly counters: TransportStats = newCounters()
+  readonly counters: TransportCounters = newCounters()
   readonly log: Logger
   readonly timeoutMs: number
   private readonly maxPacketBytes: number
   private readonly maxSyncBytes: number
   private readonly allow: Set<string> | undefined
+  /** Send channels by peer id, least recently used first (a send moves its channel to the end). */
   private readonly channels = new Map<string, PacketChannel>()
+  private readonly maxChannels: number
+  private readonly channelIdleMs: number
+  private sweepTimer: ReturnType<typeof setInterval> | undefined
+  private readonly syncLimits: SyncLimits
+  /** Connections whose last use stalled: connect() dials afresh instead of reusing them. */
+  private readonly stale = new WeakSet<Connection>()
   private readonly host: ChannelHost
   private handlers: TransportHandlers | undefined
   private dropRate = 0
@@ -93,6 +139,12 @@ export class StreamTransport implements Transport, Startable {
     this.maxSyncBytes = init.maxSyncBytes
     this.timeoutMs = init.timeoutMs
     this.allow = init.allow === undefined ? undefined : new Set(init.allow)
+    this.syncLimits = new SyncLimits(
+      init.syncBufferBytes ?? SYNC_BUFFER_FRAMES * init.maxSyncBytes,
+      init.maxSyncStreamsPerPeer ?? MAX_SYNC_STREAMS_PER_PEER,
+    )
+    this.maxChannels = init.maxChannels ?? MAX_CHANNELS
+    this.channelIdleMs = init.channelIdleMs ?? Math.max(CHANNEL_IDLE_MS, 2 * init.timeoutMs)
     this.log = components.logger.forComponent('murmur:transport')
     this.host = {
       counters: this.counters,
@@ -102,6 +154,7 @@ export class StreamTransport implements Transport, Startable {
       idle: (channel) => {
         if (this.channels.get(channel.id) === channel && channel.queued === 0) this.channels.delete(channel.id)
       },
+      stalled: (connection, err) => this.markStalled(connection, err),
     }
   }
 
@@ -123,6 +176,9 @@ export class StreamTransport implements Transport, Startable {
       throw err
     }
     this.status = { state: 'started', shutdown: new AbortController() }
+    const sweepMs = Math.max(10, Math.min(CHANNEL_SWEEP_MS, this.channelIdleMs / 2))
+    this.sweepTimer = setInterval(() => this.pruneIdle(), sweepMs)
+    this.sweepTimer.unref?.()
   }
 
   /**
@@ -140,6 +196,8 @@ export class StreamTransport implements Transport, Startable {
     if (this.status.state === 'stopped') return
     this.status.shutdown.abort(new TransportStoppedError())
     this.status = { state: 'stopped' }
+    clearInterval(this.sweepTimer)
+    this.sweepTimer = undefined
     for (const channel of this.channels.values()) channel.close()
     this.channels.clear()
     for (const protocol of [this.packetProtocol, this.syncProtocol]) {
@@ -163,14 +221,7 @@ export class StreamTransport implements Transport, Startable {
     else if (bytes.byteLength > this.maxPacketBytes) drops['too-large']++
     else if (!this.allowed(to.id)) drops['not-allowed']++
     else if (this.blocked.has(to.id) || (this.dropRate > 0 && Math.random() < this.dropRate)) drops.fault++
-    else {
-      let channel = this.channels.get(to.id)
-      if (channel === undefined) {
-        channel = new PacketChannel(to, this.host)
-        this.channels.set(to.id, channel)
-      }
-      channel.push(to, bytes)
-    }
+    else this.channelFor(to).push(to, bytes)
   }
 
   /** One push-pull exchange with a member, or with a seed multiaddr (with or without /p2p/). */
@@ -186,11 +237,17 @@ export class StreamTransport implements Transport, Startable {
       if (target !== undefined) this.checkReachable(target)
       const connection = await this.connect(to, signal)
       this.checkReachable(connection.remotePeer.toString())
-      const stream = await connection.newStream(this.syncProtocol, {
-        signal,
-        maxOutboundStreams: MAX_OUTBOUND_SYNC_STREAMS,
-      })
-      return await this.exchange(stream, bytes, signal)
+      try {
+        const stream = await connection.newStream(this.syncProtocol, {
+          signal,
+          maxOutboundStreams: MAX_OUTBOUND_SYNC_STREAMS,
+        })
+        return await this.exchange(stream, bytes, signal)
+      } catch (err) {
+        // a timeout (ours or the engine's) with the connection open: it may be dead under us
+        if (signal.aborted && !this.status.shutdown.signal.aborted) this.markStalled(connection, err as Error)
+        throw err
+      }
     } catch (err) {
       this.counters.requestsFailed++
       throw err
@@ -211,7 +268,7 @@ export class StreamTransport implements Transport, Startable {
     this.channels.delete(id)
   }
 
-  stats(): TransportStats {
+  stats(): TransportCounters {
     let openStreams = 0
     let queuedFrames = 0
     for (const channel of this.channels.values()) {
@@ -219,7 +276,21 @@ export class StreamTransport implements Transport, Startable {
       queuedFrames += channel.queued
     }
     const c = this.counters
-    return { ...c, frameErrors: { ...c.frameErrors }, sendDrops: { ...c.sendDrops }, openStreams, queuedFrames }
+    return {
+      ...c,
+      frameErrors: { ...c.frameErrors },
+      sendDrops: { ...c.sendDrops },
+      channelsPruned: { ...c.channelsPruned },
+      openStreams,
+      queuedFrames,
+      channels: this.channels.size,
+      syncBytesReserved: this.syncLimits.reservedBytes,
+    }
+  }
+
+  /** The peers with a send channel now, least recently used first (for tests and diagnostics). */
+  channelPeers(): string[] {
+    return [...this.channels.keys()]
   }
 
   /** True while some channel has frames queued or is writing (for tests that wait for quiet). */
@@ -237,20 +308,86 @@ export class StreamTransport implements Transport, Startable {
     if (this.blocked.has(id)) throw new PeerBlockedError(`${id} is blocked by fault injection`)
   }
 
-  /** An open connection to the member, else a dial of its announced addresses (with /p2p/). */
+  /** The member's channel, made most recently used; a new one may close the least recently used. */
+  private channelFor(to: Peer): PacketChannel {
+    let channel = this.channels.get(to.id)
+    if (channel !== undefined) {
+      this.channels.delete(to.id) // re-inserted below: Map order is our LRU order
+    } else {
+      channel = new PacketChannel(to, this.host)
+      while (this.channels.size >= this.maxChannels) {
+        const [id, lru] = this.channels.entries().next().value as [string, PacketChannel]
+        this.channels.delete(id)
+        lru.close()
+        this.counters.channelsPruned.lru++
+      }
+    }
+    this.channels.set(to.id, channel)
+    return channel
+  }
+
+  /** Closes the channels unused for channelIdleMs; they are first in the map, so the walk stops at the first in use. */
+  private pruneIdle(): void {
+    const cutoff = Date.now() - this.channelIdleMs
+    for (const [id, channel] of this.channels) {
+      if (channel.lastUsed > cutoff) break
+      this.channels.delete(id)
+      channel.close()
+      this.counters.channelsPruned.idle++
+    }
+  }
+
+  /**
+   * A request or packet write on `connection` timed out while libp2p still calls it open: it
+   * may be dead at the TCP level. It is not reused: the next connect() dials afresh, and closes
+   * it once the fresh connection is up (a dead one would otherwise linger until TCP notices).
+   */
+  private markStalled(connection: Connection, err: Error): void {
+    if (connection.status !== 'open' || this.stale.has(connection)) return
+    this.stale.add(connection)
+    this.log('connection %s to %p stalled - %e', connection.id, connection.remotePeer, err)
+    this.channels.get(connection.remotePeer.toString())?.detach(connection)
+  }
+
+  /**
+   * An open connection to the member, else a dial of its announced addresses (with /p2p/). A
+   * connection whose last use stalled is not reused: a fresh one is dialled (force), and the
+   * stalled ones are closed once it is up.
+   */
   private async connect(to: Peer | string, signal: AbortSignal): Promise<Connection> {
     const { connectionManager } = this.components
     if (typeof to === 'string') return connectionManager.openConnection(multiaddr(to), { signal })
     const peerId = peerIdFromString(to.id)
-    const open = connectionManager.getConnections(peerId).find((c) => c.status === 'open' && c.limits === undefined)
+    const usable = connectionManager.getConnections(peerId).filter((c) => c.status === 'open' && c.limits === undefined)
+    const open = usable.find((c) => !this.stale.has(c))
     if (open !== undefined) return open
     const addrs = dialAddrs(to)
-    return connectionManager.openConnection(addrs.length > 0 ? addrs : peerId, { signal })
+    // force: without it libp2p hands back the stalled connection; a variable, since AbortOptions lacks it
+    const options = { signal, force: usable.length > 0 }
+    const fresh = await connectionManager.openConnection(addrs.length > 0 ? addrs : peerId, options)
+    for (const old of usable) if (old !== fresh) this.retire(old)
+    return fresh
   }
 
-  private async openPacketStream(peer: Peer, signal: AbortSignal): Promise<Stream> {
+  /** Closes a stalled connection: gracefully within timeoutMs, else abort. */
+  private retire(connection: Connection): void {
+    this.counters.stalledConnections++
+    this.log('closing stalled connection %s to %p', connection.id, connection.remotePeer)
+    connection.close({ signal: AbortSignal.timeout(this.timeoutMs) }).catch((err: Error) => connection.abort(err))
+  }
+
+  private async openPacketStream(peer: Peer, signal: AbortSignal): Promise<OpenedStream> {
     const connection = await this.connect(peer, signal)
-    return connection.newStream(this.packetProtocol, { signal, maxOutboundStreams: MAX_OUTBOUND_PACKET_STREAMS })
+    try {
+      const stream = await connection.newStream(this.packetProtocol, {
+        signal,
+        maxOutboundStreams: MAX_OUTBOUND_PACKET_STREAMS,
+      })
+      return { stream, connection }
+    } catch (err) {
+      if (signal.aborted) this.markStalled(connection, err as Error)
+      throw err
+    }
   }
 
   private async exchange(stream: Stream, bytes: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
@@ -284,6 +421,7 @@ export class StreamTransport implements Transport, Startable {
     return {
       counters: this.counters,
       log: this.log,
+      syncLimits: this.syncLimits,
       handlers: this.handlers,
       maxPacketBytes: this.maxPacketBytes,
       maxSyncBytes: this.maxSyncBytes,

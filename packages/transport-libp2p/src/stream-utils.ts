@@ -3,15 +3,17 @@ import { UnexpectedEOFError } from '@libp2p/utils'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import type { Peer } from '@murmur/core'
 import { decode, encode } from 'it-length-prefixed'
-import type { FrameErrorReason } from './index.ts'
+import type { FrameErrorKind } from './stream-transport.ts'
 
 /**
  * Classifies a read error as a framing problem of the remote's making, or undefined for the
  * rest (a reset, an abort, a closed connection), which are not the sender's fault to count.
  * Both it-length-prefixed and @libp2p/utils name their errors the same way.
  */
-export function frameError(err: unknown): FrameErrorReason | undefined {
+export function frameError(err: unknown): FrameErrorKind | undefined {
   switch ((err as Error | undefined)?.name) {
+    case 'SyncBudgetExceededError':
+      return 'memory' // the announced length does not fit what is left of the inbound budget
     case 'InvalidDataLengthError':
       return 'too-large' // the length prefix announces more than the protocol's maximum
     case 'UnexpectedEOFError':
@@ -83,10 +85,17 @@ export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise
 /**
  * Reads one length-prefixed frame. it-length-prefixed's decoder bounds the varint itself (at
  * most 8 bytes), where lpStream would keep reading an endless run of 0xff until the timeout.
- * Throws UnexpectedEOFError when the stream ends before a whole frame.
+ * Throws UnexpectedEOFError when the stream ends before a whole frame. `onLength` sees the
+ * announced length (already checked against maxDataLength) before the body is read; what it
+ * throws ends the read.
  */
-export async function readFrame(stream: Stream, maxDataLength: number, signal: AbortSignal): Promise<Uint8Array> {
-  const frames = decode(stream, { maxDataLength })
+export async function readFrame(
+  stream: Stream,
+  maxDataLength: number,
+  signal: AbortSignal,
+  onLength?: (length: number) => void,
+): Promise<Uint8Array> {
+  const frames = decode(stream, { maxDataLength, onLength })
   try {
     const next = await raceSignal(frames.next(), signal)
     if (next.done === true) throw new UnexpectedEOFError('the stream ended before a whole frame')
