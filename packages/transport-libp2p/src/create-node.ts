@@ -11,12 +11,19 @@ import { MembershipServiceImpl } from './membership-service.ts'
 const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
 
 /**
- * Loopback hosts bypass the connection manager's inbound rate limit (5 connections per host per
- * second by default): a local cluster joining through one seed opens many at once.
+ * No host is allow-listed (connectionManager.allow), loopback included: an allow-listed host
+ * skips every inbound limit below, and anyone who can reach the port from there (another local
+ * user, a proxy, a tunnel) would open connections without bound. Instead the limits are raised
+ * enough for a whole cluster (re)joining through one seed at once, 50 agents on one host
+ * included: each opens a connection or two to the seed within the same second, and one to every
+ * other member over the next probe rounds.
+ *
+ * - inboundConnectionThreshold: inbound connections per host per second (libp2p: 5).
+ * - maxIncomingPendingConnections: inbound connections mid-upgrade at once (libp2p: 10).
+ * - maxConnections stays at libp2p's 300: a member keeps about one connection per member it
+ *   talks to (two when both dialled at once), so 300 serves clusters of ~150 fully meshed; past
+ *   that libp2p prunes the least useful, and Murmur redials on the next packet.
  */
-const LOOPBACK = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
-
-/** Elsewhere, a whole cluster (re)joining through one seed within a second must still get in. */
 const INBOUND_CONNECTION_THRESHOLD = 100
 const MAX_INCOMING_PENDING_CONNECTIONS = 100
 
@@ -53,7 +60,6 @@ export async function createNode(options: CreateMurmurNodeOptions): Promise<Libp
     ...(options.allow === undefined ? {} : { connectionGater: allowListGater(options.allow) }),
     connectionMonitor: CONNECTION_MONITOR,
     connectionManager: {
-      allow: LOOPBACK,
       inboundConnectionThreshold: INBOUND_CONNECTION_THRESHOLD,
       maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS,
     },
