@@ -61,7 +61,7 @@ export function parseDuration(value: string): number {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])
 
-/** `host:port` for the control API; loopback hosts only (the API has no authentication). */
+/** `host:port` for the control API; loopback hosts only (it is the agent's admin interface; the token is optional). */
 export function parseApiAddress(value: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value)
   if (m === null) throw new InvalidArgumentError(`"${value}" is not host:port, e.g. 127.0.0.1:7373`)
@@ -70,7 +70,7 @@ export function parseApiAddress(value: string): { host: string; port: number } {
   if (port > 65535) throw new InvalidArgumentError(`port ${port} is out of range (0-65535)`)
   if (!LOOPBACK.has(host)) {
     throw new InvalidArgumentError(
-      `the control API listens on loopback only (it has no authentication); use 127.0.0.1 or [::1], not ${host}`,
+      `the control API listens on loopback only (it can stop the agent); use 127.0.0.1 or [::1], not ${host}`,
     )
   }
   return { host: host.replace(/^\[|\]$/g, ''), port }
