@@ -1,3 +1,4 @@
+import { DEFAULT_CLUSTER } from './constants.ts'
 import { InvalidConfigError } from './errors.ts'
 
 /**
@@ -48,7 +49,10 @@ export interface SwimConfig {
   tombstoneMs: number
   /** Byte budget of membership updates piggybacked on one packet. @default 1400 */
   packetBudgetBytes: number
-  /** Separate byte budget of user events per packet, so membership traffic cannot starve them. @default 512 */
+  /**
+   * Separate byte budget of user events per packet, so membership traffic cannot starve them. An
+   * event must fit it to be gossiped: broadcast() refuses one that does not. @default 800
+   */
   userEventBudgetBytes: number
   /** Largest member metadata. @default 512 */
   maxMetadataBytes: number
@@ -65,6 +69,38 @@ export interface SwimConfig {
   maxSyncBytes: number
   /** Most addresses one member may announce. @default 16 */
   maxAddrsPerMember: number
+  /**
+   * Most bytes of addresses (all of them together) in one alive claim, so that every claim fits a
+   * gossip packet and a full table fits one push-pull. @default 512
+   */
+  maxAddrBytes: number
+  /**
+   * Most members held in the table (tombstones of dead and left members included, this node
+   * not). When it is full, a new member takes the place of the oldest tombstone; with no
+   * tombstone to evict it is refused and counted (table-full). The default, with the default
+   * claim bounds, keeps a full table inside one push-pull of maxSyncBytes. @default 4096
+   */
+  maxMembers: number
+  /**
+   * New members one peer may introduce per second (in gossip it relays or in a push-pull it
+   * sends us), with a burst of twice that; more are refused and counted (admission-rate), and
+   * arrive later through others. The seed of our own join and restore() are not limited.
+   * @default 64
+   */
+  maxNewMembersPerSecond: number
+  /**
+   * Signature checks spent on one peer's messages per second (claims and events it sends or
+   * relays), with a burst of twice that; claims past it are shed unchecked and counted
+   * (verify-shed): a flood of claims cannot take the CPU. Answers to our own requests (a join)
+   * are not limited, but are checked in batches that yield to the event loop. @default 2000
+   */
+  maxVerifiesPerPeerPerSecond: number
+  /**
+   * The cluster's name, part of every signature and of the libp2p protocol ids: claims of one
+   * cluster are worthless in another, and two clusters on one network never merge by accident.
+   * 1 to 64 characters of [A-Za-z0-9._-]. @default 'default'
+   */
+  cluster: string
   /** Indirect probes (ping-req) performed for others at once; bounds amplification. @default 32 */
   maxPendingRelays: number
   /** User events remembered for deduplication. @default 1024 */
@@ -95,13 +131,18 @@ export const DEFAULTS = {
   lifeguard: true, // memberlist always has Lifeguard on; off only to measure its effect
   tombstoneMs: 86_400_000, // Serf TombstoneTimeout: 24 h
   packetBudgetBytes: 1400, // memberlist UDPBufferSize: fits one Ethernet MTU
-  userEventBudgetBytes: 512, // our own: user events must not be starved by system updates
+  userEventBudgetBytes: 800, // our own: one event of maxUserEventBytes, a 128-character name and a signature fits
   maxMetadataBytes: 512, // memberlist MetaMaxSize
   maxAckPayloadBytes: 256, // our own: a heartbeat payload, not a transfer
   maxUserEventBytes: 512, // Serf UserEventSizeLimit
   maxPacketBytes: 65_536, // memberlist's largest UDP message
   maxSyncBytes: 8 * 1024 * 1024, // ~40k members with signed claims
   maxAddrsPerMember: 16, // our own: a member with more addresses is misconfigured
+  maxAddrBytes: 512, // our own: 512 of metadata + 512 of addresses + ~220 of ids and signature fit packetBudgetBytes
+  maxMembers: 4096, // our own: 4096 members of the largest claims (~1.9 KB with their state claim) fit maxSyncBytes
+  maxNewMembersPerSecond: 64, // our own: a seed gossiping a start storm of 64 agents is not slowed
+  maxVerifiesPerPeerPerSecond: 2000, // our own: ~0.1-0.2 s of Ed25519 checks per peer per second at most
+  cluster: DEFAULT_CLUSTER, // our own: one cluster per network unless named
   maxPendingRelays: 32, // our own: bound on ping-req amplification
   userEventBufferSize: 1024, // Serf's event buffer is 64 Lamport times; we keep more events
   leaveTimeoutMs: 5000, // memberlist Leave's usual timeout in Consul and Serf
@@ -154,6 +195,10 @@ const positiveInts: (keyof SwimConfig)[] = [
   'maxPacketBytes',
   'maxSyncBytes',
   'maxAddrsPerMember',
+  'maxAddrBytes',
+  'maxMembers',
+  'maxNewMembersPerSecond',
+  'maxVerifiesPerPeerPerSecond',
   'userEventBufferSize',
   'leaveTimeoutMs',
 ]
@@ -168,6 +213,8 @@ const nonNegativeInts: (keyof SwimConfig)[] = [
   'maxUserEventBytes',
   'maxPendingRelays',
 ]
+
+const CLUSTER_NAME = /^[A-Za-z0-9._-]{1,64}$/
 
 /** Every problem with a config, as sentences; empty when it is valid. */
 export function validateConfig(config: Record<string, unknown>): string[] {
@@ -188,6 +235,9 @@ export function validateConfig(config: Record<string, unknown>): string[] {
   }
   for (const k of positiveInts) check(k, 1)
   for (const k of nonNegativeInts) check(k, 0)
+  if (config.cluster !== undefined && (typeof config.cluster !== 'string' || !CLUSTER_NAME.test(config.cluster))) {
+    problems.push(`cluster must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-', got ${JSON.stringify(config.cluster)}`)
+  }
   if (config.lifeguard !== undefined && typeof config.lifeguard !== 'boolean') {
     problems.push(`lifeguard must be true or false, got ${JSON.stringify(config.lifeguard)}`)
   }

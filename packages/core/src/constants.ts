@@ -1,6 +1,9 @@
 /** The wire version in every packet and push-pull message. Bump on an incompatible change. */
 export const PROTOCOL_VERSION = 1
 
+/** The cluster name when none is configured (see SwimConfig.cluster). */
+export const DEFAULT_CLUSTER = 'default'
+
 /** Domain separation for signatures, so a signed claim can never be replayed as anything else. */
 export const SIGNING_DOMAIN = {
   update: 'murmur/update/v1\n',
@@ -18,3 +21,16 @@ export const DECODE_LIMITS = {
   /** userEventBufferSize's ceiling. */
   eventsPerSync: 16_384,
 } as const
+
+/** The largest incarnation a claim can carry (uint32 on the wire): it never wraps; see SelfClaims. */
+export const MAX_INCARNATION = 0xffff_ffff
+
+/** The largest Lamport time of a user event (uint32 on the wire). */
+export const MAX_LTIME = 0xffff_ffff
+
+/**
+ * How far one verified user event may move our Lamport clock forward at once. An event far ahead
+ * of every other is refused (ltime-jump): a member that signed an event at 2^32 - 1 would
+ * otherwise make every later event look stale and silence the cluster.
+ */
+export const MAX_LTIME_JUMP = 1 << 20

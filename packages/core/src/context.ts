@@ -8,6 +8,21 @@ import type { MemberList, MemberRecord } from './member-list.ts'
 import type { Logger, MembershipStats } from './metrics.ts'
 import type { Random } from './random.ts'
 import type { Signer, Verifier } from './transport.ts'
+import type { Verification } from './verification.ts'
+
+/**
+ * How a claim or event reached us: the authenticated peer that sent it (its own or relayed), and
+ * whether it answers a join of ours. Per-peer limits (admission of new members, signature checks)
+ * are charged to `from`; claims with no `from` (restore()) and the answer of our own join are
+ * not limited.
+ */
+export interface Via {
+  readonly from?: string
+  readonly join?: boolean
+}
+
+/** A claim restored locally: no peer to charge, nothing to gossip. */
+export const LOCAL: Via = {}
 
 /** What the engine's parts share. Internal: built by Membership, never exported. */
 export interface Context {
@@ -23,7 +38,11 @@ export interface Context {
   readonly log: Logger
   readonly signer: Signer
   readonly verifier: Verifier
+  /** Checks signatures within each peer's budget; see Verification. */
+  readonly verification: Verification
   emitMember(name: MemberEventName, record: MemberRecord): void
+  /** Is this id admitted to the cluster (the allow-list, when one is set)? */
+  admitted(id: string): boolean
   /** Members alive or suspect, ourselves included. */
   clusterSize(): number
 }

@@ -21,10 +21,14 @@ export class Outbox {
 
   send(to: Peer, fields: ProbeFields, first?: Update[]): void {
     const { config, queue, stats } = this.ctx
+    // Queued gossip rides only to members (live, or recently dead): a stranger that pings us gets
+    // its ack, but cannot drain the retransmit budget of our updates by pinging.
+    const member = this.ctx.list.get(to.id)
+    const piggyback = member !== undefined && gossipable(member, this.ctx.clock.now(), config.gossipToTheDeadMs)
     const firstBytes = first === undefined ? 0 : first.reduce((n, u) => n + updateSize(u) + 2, 0)
-    const taken = queue.take(config.packetBudgetBytes - firstBytes)
+    const taken = piggyback ? queue.take(config.packetBudgetBytes - firstBytes) : NONE
     const updates = first === undefined ? taken : first.concat(taken)
-    const events = this.events.take(config.userEventBudgetBytes)
+    const events = piggyback ? this.events.take(config.userEventBudgetBytes) : NO_EVENTS
     const probing =
       fields.ping !== undefined || fields.ack !== undefined || fields.nack !== undefined || fields.pingReq !== undefined
     if (!probing && updates.length === 0 && events.length === 0) return
@@ -109,16 +113,21 @@ export class GossipLoop {
   private round(): void {
     if (!this.pending()) return
     const now = this.ctx.clock.now()
-    const targets = this.ctx.list.sample(this.ctx.config.gossipNodes, (r) => this.gossipable(r, now))
+    const dead = this.ctx.config.gossipToTheDeadMs
+    const targets = this.ctx.list.sample(this.ctx.config.gossipNodes, (r) => gossipable(r, now, dead))
     for (const t of targets) this.outbox.send(t, {})
   }
 
   private pending(): boolean {
     return this.ctx.queue.size > 0 || this.events.size > 0
   }
-
-  private gossipable(r: MemberRecord, now: number): boolean {
-    if (isLive(r.state)) return true
-    return r.state === 'dead' && now - r.stateChangedAt < this.ctx.config.gossipToTheDeadMs
-  }
 }
+
+/** Gossip goes to live members, and to the dead for a while (so they learn of it and refute). */
+function gossipable(r: MemberRecord, now: number, toTheDeadMs: number): boolean {
+  if (isLive(r.state)) return true
+  return r.state === 'dead' && now - r.stateChangedAt < toTheDeadMs
+}
+
+const NONE: Update[] = []
+const NO_EVENTS: UserEvent[] = []

@@ -3,7 +3,7 @@ import { Awareness } from './awareness.ts'
 import { type Clock, systemClock, type TimerId } from './clock.ts'
 import { decodePacket, type Packet, scanPacket, type Update } from './codec/index.ts'
 import { type ConfigInput, type ResolvedConfig, resolveConfig } from './config.ts'
-import type { Context } from './context.ts'
+import { type Context, LOCAL } from './context.ts'
 import { Corrections } from './corrections.ts'
 import { retransmitLimit, TransmitLimitedQueue } from './dissemination.ts'
 import { InvalidArgumentError, JoinFailedError, NotStartedError } from './errors.ts'
@@ -16,6 +16,9 @@ import { Prober } from './probe.ts'
 import { PushPullSync } from './push-pull.ts'
 import { mathRandom, type Random, randomInt } from './random.ts'
 import { SelfClaims } from './self-claims.ts'
+import { Verification } from './verification.ts'
+import { Admission } from './admission.ts'
+import { MAX_INCARNATION } from './constants.ts'
 import { ClaimTable } from './table.ts'
 import { type Peer, type Signer, type Transport, unsigned, type Verifier } from './transport.ts'
 import { UserEvents } from './user-events.ts'
@@ -39,6 +42,17 @@ export interface MembershipInit {
   log?: Logger
   /** The per-probe heartbeat payload we put in every ack (at most maxAckPayloadBytes). */
   ackPayload?: () => Uint8Array
+  /**
+   * Who may be a member (an allow-list): claims about anyone else are dropped (not-admitted), and
+   * accusations or confirmations by anyone else count for nothing. @default everyone
+   */
+  admit?: (id: string) => boolean
+  /**
+   * Our first incarnation. Start above any incarnation this node's key ever signed, so that a
+   * restarted node's old claims (and replayed accusations against them) are stale at once: the
+   * libp2p service derives it from the wall clock (seconds), or a persisted value. @default 0
+   */
+  initialIncarnation?: number
 }
 
 type Status = { state: 'stopped' } | { state: 'started'; leaving: boolean; startedAt: number; probeTimer: TimerId }
@@ -59,6 +73,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   private readonly transport: Transport
   private readonly table: ClaimTable
   private readonly own: SelfClaims
+  private readonly admission: Admission
   private readonly prober: Prober
   private readonly sync: PushPullSync
   private readonly events: UserEvents
@@ -80,9 +95,12 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     this.transport = init.transport
     const random = init.random ?? mathRandom
     const list = new MemberList(random)
+    const clock = init.clock ?? systemClock
+    const log = init.log ?? silentLogger
+    const verifier = init.verifier ?? unsigned
     const ctx: Context = {
       config: this.config,
-      clock: init.clock ?? systemClock,
+      clock,
       random,
       selfId: init.id,
       list,
@@ -92,17 +110,24 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       ),
       awareness: new Awareness(this.config.awarenessMaxMultiplier),
       stats: this.statsRef,
-      log: init.log ?? silentLogger,
+      log,
       signer: init.signer ?? unsigned,
-      verifier: init.verifier ?? unsigned,
+      verifier,
+      verification: new Verification({ config: this.config, clock, stats: this.statsRef, log, verifier }),
       emitMember: (name, r) => this.emitMember(name, r),
+      admitted: init.admit ?? (() => true),
       clusterSize: () => list.liveCount + 1,
     }
     this.ctx = ctx
     const metadata = init.metadata ?? EMPTY
     this.checkMetadata(metadata)
-    this.own = new SelfClaims(ctx, init.addrs ?? [], metadata)
-    this.table = new ClaimTable(ctx, this.own)
+    const incarnation = init.initialIncarnation ?? 0
+    if (!Number.isInteger(incarnation) || incarnation < 0 || incarnation >= MAX_INCARNATION) {
+      throw new InvalidArgumentError(`initialIncarnation must be an integer in [0, ${MAX_INCARNATION}), got ${incarnation}`)
+    }
+    this.own = new SelfClaims(ctx, init.addrs ?? [], metadata, incarnation)
+    this.admission = new Admission(ctx)
+    this.table = new ClaimTable(ctx, this.own, this.admission)
     this.events = new UserEvents(
       ctx,
       (e) => this.onUserEvent(e),
@@ -259,7 +284,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
    */
   restore(claims: Iterable<Update>): number {
     const before = this.statsRef.updatesApplied
-    for (const u of claims) this.table.receive(u, false)
+    for (const u of claims) this.table.receive(u, LOCAL, false)
     return this.statsRef.updatesApplied - before
   }
 
@@ -334,12 +359,13 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       const scanned = scanPacket(bytes, this.config)
       const p = scanned ?? decodePacket(bytes, this.config)
       // claims first, so that an ack can already carry our refutation of a piggybacked suspicion
+      const via = { from }
       const corrections = this.table.collectCorrections(() => {
-        if (scanned !== undefined) this.table.receiveScanned(scanned.claims)
-        else for (const u of (p as Packet).updates) this.table.receive(u)
+        if (scanned !== undefined) this.table.receiveScanned(scanned.claims, via)
+        else for (const u of (p as Packet).updates) this.table.receive(u, via)
       })
       this.corrections.answer(from, corrections)
-      for (const e of p.events) this.events.receive(e)
+      for (const e of p.events) this.events.receive(e, via)
       if (p.ping !== undefined) this.prober.onPing(from, p.ping)
       if (p.ack !== undefined) this.prober.onAck(from, p.ack)
       if (p.nack !== undefined) this.prober.onNack(from, p.nack)
@@ -366,7 +392,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     if (status.state !== 'started' || status.leaving) return
     // when this round was due: the gap to now is how late the host ran our timer
     const scheduledAt = this.nextProbeAt ?? this.ctx.clock.now()
-    this.table.reap()
+    this.admission.reap()
     const target = this.ctx.list.nextProbeTarget()
     if (target !== undefined) this.prober.probe(target, scheduledAt)
     this.scheduleProbe(this.ctx.awareness.scale(this.config.probeIntervalMs))

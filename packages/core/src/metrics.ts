@@ -15,6 +15,14 @@ export type DropReason =
   | 'relay-limit' // a ping-req beyond maxPendingRelays
   | 'sync-busy' // a push-pull beyond maxConcurrentPushPull
   | 'stopped' // a message that arrived while stopped
+  | 'future-incarnation' // an accusation naming an incarnation its subject never announced
+  | 'untrusted-accuser' // an accusation or confirmation by someone we do not hold as a live, admitted member
+  | 'not-admitted' // a claim about an id outside the allow-list
+  | 'table-full' // a new member while maxMembers are held and no tombstone can make room
+  | 'admission-rate' // a new member past its introducer's maxNewMembersPerSecond
+  | 'verify-shed' // a claim or event not checked: its sender's maxVerifiesPerPeerPerSecond was spent
+  | 'ltime-jump' // a user event whose Lamport time is past MAX_LTIME_JUMP ahead of ours
+  | 'relay-refused' // a ping-req from, or naming, someone who is not a live member
 
 export const DROP_REASONS: readonly DropReason[] = [
   'malformed',
@@ -30,6 +38,14 @@ export const DROP_REASONS: readonly DropReason[] = [
   'relay-limit',
   'sync-busy',
   'stopped',
+  'future-incarnation',
+  'untrusted-accuser',
+  'not-admitted',
+  'table-full',
+  'admission-rate',
+  'verify-shed',
+  'ltime-jump',
+  'relay-refused',
 ]
 
 /** Counters kept by the engine; read them with `membership.stats()`. */
@@ -53,6 +69,12 @@ export interface MembershipStats {
   /** Claims already known (not an error: gossip repeats itself). */
   updatesStale: number
   userEvents: number
+  /** Claims and events not queued for gossip because they can never fit a packet's budget (push-pull still carries claims). */
+  unsendable: number
+  /** Times our incarnation could not be raised: it is at the largest a claim can carry (never wraps). */
+  incarnationExhausted: number
+  /** Tombstones evicted early to make room for a new member (maxMembers). */
+  tombstonesEvicted: number
   /** Our own ack payloads not sent because they exceeded maxAckPayloadBytes (an empty one went instead). */
   oversizedAckPayloads: number
   /** Full states merged from push-pulls (a requester's answer, a responder's request). */
@@ -82,6 +104,9 @@ export function newStats(): MembershipStats {
     updatesStale: 0,
     userEvents: 0,
     oversizedAckPayloads: 0,
+    unsendable: 0,
+    tombstonesEvicted: 0,
+    incarnationExhausted: 0,
     pushPulls: 0,
     syncsInSync: 0,
     packetsIn: 0,

@@ -3,7 +3,7 @@ import { type Ack, type Nack, owned, type Packet, type Ping, type PingReq, type 
 import type { Context } from './context.ts'
 import type { ProbeResult } from './events.ts'
 import type { FailedProbe } from './member.ts'
-import type { MemberRecord } from './member-list.ts'
+import { isLive, type MemberRecord } from './member-list.ts'
 import type { ClaimTable } from './table.ts'
 import type { Peer } from './transport.ts'
 
@@ -112,6 +112,14 @@ export class Prober {
       this.send(this.peer(from), { ack: { seq: req.seq, payload: this.ourAckPayload() } })
       return
     }
+    // Relay only between members: a stranger cannot make us dial addresses of its choosing,
+    // and we ping the target at the addresses it announced, never at the requester's word.
+    const requester = ctx.list.get(from)
+    const known = ctx.list.get(req.target)
+    if (requester === undefined || !isLive(requester.state) || known === undefined || !isLive(known.state)) {
+      ctx.stats.drops['relay-refused']++
+      return
+    }
     if (this.relays >= ctx.config.maxPendingRelays) {
       ctx.stats.drops['relay-limit']++
       return
@@ -133,9 +141,7 @@ export class Prober {
       }, nackAfter),
     }
     this.pending.set(seq, relay)
-    const known = ctx.list.get(req.target)
-    const target: Peer = { id: req.target, addrs: known?.addrs ?? req.targetAddrs }
-    this.send(target, { ping: { seq, target: req.target } })
+    this.send(known, { ping: { seq, target: req.target } })
   }
 
   onAck(from: string, ack: Ack): void {

@@ -1,6 +1,6 @@
 import type { TimerId } from './clock.ts'
 import { decodePushPull, encodePushPull, scanPushPull, type Update, type UserEvent } from './codec/index.ts'
-import type { Context } from './context.ts'
+import type { Context, Via } from './context.ts'
 import { SyncRefusedError, UnexpectedSyncModeError } from './errors.ts'
 import { countDecodeError } from './metrics.ts'
 import { randomInt } from './random.ts'
@@ -33,8 +33,8 @@ export interface Merged {
   digestLo: number
   digestHi: number
   eventLtime: number
-  /** Set while asynchronous signature checks of its claims are pending. */
-  verified?: Promise<unknown>
+  /** Set when the merge goes on asynchronously (signature checks in batches); resolves when done. */
+  settled?: Promise<void>
 }
 
 /** Options of one push-pull exchange that we start. */
@@ -43,6 +43,12 @@ export interface SyncRequestOptions {
   join?: boolean
   signal?: AbortSignal
 }
+
+/** A merge step that waits for the claims before the events. */
+const BARRIER = Promise.resolve()
+
+/** Signature checks between two yields to the event loop while merging a state. */
+const VERIFY_BATCH = 128
 
 /** Events included in a periodic sync, so a node that missed gossip still gets them. */
 const SYNC_EVENTS = 64
@@ -109,12 +115,15 @@ export class PushPullSync {
     )
     const onAbort = () => controller.abort(options.signal?.reason)
     options.signal?.addEventListener('abort', onAbort)
+    // the peer answering our join brought it on our asking: its answer is not rate-limited
+    const via: Via = { from: typeof to === 'string' ? undefined : to.id, join }
     const exchange = async (request: Uint8Array, expect: readonly SyncMode[]) => {
       this.ctx.stats.bytesOut += request.byteLength
       const response = await this.transport.request(to, request, { signal: controller.signal })
       this.ctx.stats.bytesIn += response.byteLength
+      let merged: Merged
       try {
-        return this.merge(response, join, (m) => {
+        merged = this.merge(response, via, (m) => {
           if (!expect.includes(m.mode)) {
             throw new UnexpectedSyncModeError(`push-pull answer in unexpected mode ${m.mode}`, m.mode)
           }
@@ -123,6 +132,8 @@ export class PushPullSync {
         countDecodeError(this.ctx.stats, err)
         throw err
       }
+      await merged.settled
+      return merged
     }
     try {
       if (join) await exchange(this.encodeState(true), [SyncMode.FULL])
@@ -192,10 +203,9 @@ export class PushPullSync {
     const updates: Update[] = []
     const own = this.table.self.aliveClaim
     if (own !== undefined) updates.push(own)
-    for (const r of this.ctx.list.values()) {
-      updates.push(r.aliveClaim)
-      if (r.stateClaim !== undefined) updates.push(r.stateClaim)
-    }
+    // every alive claim first: the receiver then knows every accuser before any accusation
+    for (const r of this.ctx.list.values()) updates.push(r.aliveClaim)
+    for (const r of this.ctx.list.values()) if (r.stateClaim !== undefined) updates.push(r.stateClaim)
     return this.encode(join, mode, updates, join ? [] : this.events.recent(SYNC_EVENTS))
   }
 
@@ -217,44 +227,83 @@ export class PushPullSync {
 
   /**
    * Decodes and merges a remote state (throws DecodeError / MessageTooLargeError, counted by the
-   * caller). `verified` is set while asynchronous signature checks of its claims are pending.
-   * Claims we already hold are recognised from their headers and never fully decoded; anything
-   * irregular goes through the full decoder, so the outcome is the same either way. `before`
-   * runs once the message is decoded and before anything is merged (a responder encodes its
-   * answer there, so as not to echo the requester's own claims back).
+   * caller). Claims we already hold are recognised from their headers and never fully decoded;
+   * anything irregular goes through the full decoder, so the outcome is the same either way.
+   * `before` runs once the message is decoded and before anything is merged (a responder encodes
+   * its answer there, so as not to echo the requester's own claims back).
+   *
+   * The merge is synchronous while it is cheap. Once VERIFY_BATCH signature checks have been
+   * made, or a check is asynchronous, the rest goes on in batches with a yield to the event loop
+   * between two (a state of thousands of new claims must not stall the node's probes); `settled`
+   * is then set, and resolves when every claim and event has been handled.
    */
-  merge(bytes: Uint8Array, joining: boolean, before?: (msg: Merged) => void): Merged {
+  merge(bytes: Uint8Array, via: Via, before?: (msg: Merged) => void): Merged {
     const scanned = scanPushPull(bytes, this.ctx.config)
     const msg = scanned ?? decodePushPull(bytes, this.ctx.config)
     // unknown modes (a later version's): a full exchange
     const mode = (msg.mode > SyncMode.PUSHED ? SyncMode.FULL : msg.mode) as SyncMode
-    const claims =
-      scanned === undefined ? (msg as ReturnType<typeof decodePushPull>).updates.length : scanned.claims.count
+    const decoded = scanned === undefined ? (msg as ReturnType<typeof decodePushPull>).updates : undefined
     const out: Merged = {
       join: msg.join,
       mode,
-      claims,
+      claims: decoded?.length ?? scanned!.claims.count,
       digestLo: msg.digestLo,
       digestHi: msg.digestHi,
       eventLtime: msg.eventLtime,
     }
     before?.(out)
-    const pending: Promise<void>[] = []
-    const receive = (u: Update) => {
-      const p = this.table.receive(u)
-      if (p !== undefined) pending.push(p)
-    }
-    if (scanned === undefined) for (const u of (msg as ReturnType<typeof decodePushPull>).updates) receive(u)
-    else this.table.receiveScanned(scanned.claims, receive)
-    if (joining) this.events.skipHistory(msg.eventLtime)
-    else this.events.witness(msg.eventLtime)
-    for (const e of msg.events) {
-      const p = this.events.receive(e)
-      if (p !== undefined) pending.push(p)
-    }
+    const { table, events } = this
+    const history = via.join === true
+    // claims first, then events (only members' events count, and their origins may be in here)
+    const steps = (function* (): Generator<Promise<void> | undefined> {
+      if (decoded !== undefined) for (const u of decoded) yield table.receive(u, via)
+      else {
+        const claims = scanned!.claims
+        while (claims.next()) {
+          const h = claims.header()
+          if (table.isStale(h)) table.countStale(h)
+          else yield table.receive(claims.update(), via)
+        }
+      }
+      yield BARRIER
+      for (const e of msg.events) yield events.receive(e, via, history)
+    })()
+    const settled = this.run(steps)
+    if (settled !== undefined) out.settled = settled
     if (mode === SyncMode.FULL || mode === SyncMode.PUSH) this.ctx.stats.pushPulls++
-    if (pending.length > 0) out.verified = Promise.allSettled(pending)
     return out
+  }
+
+  /**
+   * Runs merge steps synchronously until a batch of signature checks is spent or a step is
+   * pending; then waits for what is pending, yields, and goes on. Undefined when all ran here.
+   */
+  private run(steps: Generator<Promise<void> | undefined>, pending: Promise<void>[] = []): Promise<void> | undefined {
+    const verification = this.ctx.verification
+    verification.checks = 0
+    for (let step = steps.next(); !step.done; step = steps.next()) {
+      if (step.value === BARRIER) {
+        if (pending.length > 0) return this.resume(steps, pending, false)
+      } else if (step.value !== undefined) pending.push(step.value)
+      if (verification.checks >= VERIFY_BATCH) return this.resume(steps, pending, true)
+    }
+    return pending.length > 0 ? Promise.allSettled(pending).then(() => {}) : undefined
+  }
+
+  /** Waits for the checks pending (and, after a full batch, for the event loop), then runs on. */
+  private async resume(
+    steps: Generator<Promise<void> | undefined>,
+    pending: Promise<void>[],
+    yieldFirst: boolean,
+  ): Promise<void> {
+    await Promise.allSettled(pending)
+    if (yieldFirst) await this.yieldToEventLoop()
+    await this.run(steps)
+  }
+
+  /** Lets timers and I/O run (a macrotask turn) between two batches of signature checks. */
+  private yieldToEventLoop(): Promise<void> {
+    return new Promise((resolve) => this.ctx.clock.setTimeout(resolve, 0))
   }
 
   /**
@@ -283,13 +332,13 @@ export class PushPullSync {
         'busy',
       )
     }
-    // A request counts as in progress until its claims are verified: with an asynchronous
-    // verifier that outlasts the (synchronous) merge, and it is the costly part.
+    // A request counts as in progress until it is merged, signatures checked: the costly part,
+    // which may go on after the answer is sent.
     this.inflight++
     let release = true
     try {
       let response: Uint8Array | undefined
-      const msg = this.merge(bytes, false, (m) => {
+      const msg = this.merge(bytes, { from }, (m) => {
         if (m.mode === SyncMode.IN_SYNC || m.mode === SyncMode.PUSHED) {
           throw new UnexpectedSyncModeError(`push-pull request in answer mode ${m.mode}`, m.mode)
         }
@@ -301,9 +350,9 @@ export class PushPullSync {
           response = this.encodeDigest(SyncMode.IN_SYNC)
         } else response = this.encodeState(false)
       })
-      if (msg.verified !== undefined) {
+      if (msg.settled !== undefined) {
         release = false
-        void msg.verified.then(() => this.inflight--)
+        void msg.settled.finally(() => this.inflight--)
       }
       ctx.log.trace('served push-pull from %s (join=%s, %d claims)', from, msg.join, msg.claims)
       return response!

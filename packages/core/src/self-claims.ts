@@ -1,4 +1,5 @@
 import { KIND_TO_STATE, Kind, owned, type Update, updateSigningBytes, updateSize } from './codec/index.ts'
+import { MAX_INCARNATION } from './constants.ts'
 import { type Context, whenReady } from './context.ts'
 
 /** This node's own claims. */
@@ -25,14 +26,25 @@ export class SelfClaims {
     private readonly ctx: Context,
     addrs: readonly string[],
     metadata: Uint8Array,
+    /** Where our incarnation starts: above any our key signed in an earlier run (see MembershipInit). */
+    incarnation = 0,
   ) {
-    this.state = { incarnation: 0, addrs, metadata, leaving: false }
+    this.state = { incarnation, addrs, metadata, leaving: false }
   }
 
-  /** Signs and announces a fresh alive claim for ourselves (at a higher incarnation when `bump`). */
+  /**
+   * Signs and announces a fresh alive claim for ourselves (at a higher incarnation when `bump`).
+   * Incarnations never wrap: at MAX_INCARNATION nothing is announced, and that is logged as an
+   * error (our claims would otherwise become stale everywhere).
+   */
   announce(bump = true, done?: () => void): void {
     const self = this.state
-    if (bump) self.incarnation++
+    if (bump) {
+      if (!this.raise(self.incarnation)) {
+        done?.()
+        return
+      }
+    }
     this.signOwn(
       {
         kind: Kind.ALIVE,
@@ -89,9 +101,21 @@ export class SelfClaims {
     if (this.isStale(u)) return
     this.ctx.stats.refutes++
     if (this.ctx.config.lifeguard && (u.kind === Kind.SUSPECT || u.kind === Kind.DEAD)) this.ctx.awareness.apply(1)
-    self.incarnation = u.incarnation
     this.ctx.log('refuting %s claim at incarnation %d', KIND_TO_STATE[u.kind], u.incarnation)
-    this.announce()
+    // an accusation names at most our own incarnation (the table checked); an older life of ours
+    // may be ahead of this run: either way we go one above
+    if (this.raise(Math.max(self.incarnation, u.incarnation))) this.announce(false)
+  }
+
+  /** Sets our incarnation to `above` + 1; false (and an error logged) when that would wrap. */
+  private raise(above: number): boolean {
+    if (above >= MAX_INCARNATION) {
+      this.ctx.stats.incarnationExhausted++
+      this.ctx.log.error('incarnation %d is the largest a claim can carry: not announcing a higher one', above)
+      return false
+    }
+    this.state.incarnation = above + 1
+    return true
   }
 
   /** Our claim that overrides an accusation of us at `incarnation`: our leave or a newer alive. */
@@ -105,7 +129,7 @@ export class SelfClaims {
   /** Signs a claim of ours (about us, or an accusation of another). */
   signOwn(u: Update, then: (signed: Update) => void): void {
     whenReady(
-      () => this.ctx.signer.sign(updateSigningBytes(u)),
+      () => this.ctx.signer.sign(updateSigningBytes(u, this.ctx.config.cluster)),
       (signature) => then({ ...u, signature: owned(signature) }),
       (err) => this.ctx.log.error('could not sign our own %s claim: %s', KIND_TO_STATE[u.kind], err),
     )

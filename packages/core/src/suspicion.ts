@@ -48,6 +48,11 @@ export class Suspicion {
     return [...this.confirmers]
   }
 
+  /** No further confirmation can shorten it. */
+  get saturated(): boolean {
+    return this.confirmers.size >= this.k
+  }
+
   /** Current total duration given the confirmations so far. */
   get durationMs(): number {
     return suspicionDuration(this.confirmers.size, this.k, this.minMs, this.maxMs)

@@ -8,12 +8,13 @@ import {
   updateSigningBytes,
   updateSize,
 } from './codec/index.ts'
-import { type Context, whenReady } from './context.ts'
+import type { Admission } from './admission.ts'
+import type { Context, Via } from './context.ts'
 import { type FailedProbe, supersedes } from './member.ts'
 import { isLive, type MemberRecord } from './member-list.ts'
+import type { DropReason } from './metrics.ts'
 import type { SelfClaims, SelfState } from './self-claims.ts'
 import { Suspicion, suspicionTimeout } from './suspicion.ts'
-import { unsigned } from './transport.ts'
 
 const EMPTY = new Uint8Array(0)
 
@@ -30,25 +31,37 @@ export type Verdict = 'news' | 'confirmation' | 'stale' | 'unknown'
 /** Classifies a claim against the record we hold of its member (pure: no counting, no action). */
 export function classify(u: Pick<Update, 'kind' | 'incarnation' | 'from'>, cur: MemberRecord | undefined): Verdict {
   if (cur === undefined) return u.kind === Kind.ALIVE ? 'news' : 'unknown'
-  if (u.kind === Kind.SUSPECT && cur.state === 'suspect' && u.incarnation === cur.incarnation) {
-    return cur.suspicion !== undefined && u.from !== cur.suspicion.accuser ? 'confirmation' : 'stale'
+  if (isAccusation(u.kind) && cur.state === 'suspect' && u.incarnation === cur.incarnation) {
+    // Another word against a suspicion we hold. A DEAD from someone else is no verdict: like a
+    // suspicion, it is one accuser's word (only our own timer, or enough accusers, kill).
+    const s = cur.suspicion
+    if (s === undefined || u.from === s.accuser || s.saturated || s.confirmations.includes(u.from)) return 'stale'
+    return 'confirmation'
   }
   return supersedes({ state: KIND_TO_STATE[u.kind], incarnation: u.incarnation }, cur) ? 'news' : 'stale'
 }
 
+/** SUSPECT and DEAD: claims one member makes against another. */
+export function isAccusation(kind: Kind): boolean {
+  return kind === Kind.SUSPECT || kind === Kind.DEAD
+}
+
 /**
- * Applies claims to the member list by SWIM's precedence rules: validates, checks precedence
- * before spending a signature check, verifies, applies, emits, and queues the claim for gossip.
- * Refutes accusations about ourselves. Owns the suspicion timers and the tombstones.
+ * Applies claims to the member list by SWIM's precedence rules. Every claim from the network is
+ * hostile until checked, cheapest checks first: bounds; then whether it could be news at all
+ * (classify); for an accusation, that its accuser is a live member and that it names no
+ * incarnation its subject never announced; for a new member, admission; only then its signature
+ * (within its sender's budget); then it is applied, emitted and queued for gossip. Refutes
+ * verified accusations about ourselves. Owns the suspicion timers.
  */
 export class ClaimTable {
-  private readonly tombstones = new Set<string>()
   /** While a packet is handled: our newer claims answering stale accusations in it. */
   private corrections: Update[] | undefined
 
   constructor(
     private readonly ctx: Context,
     private readonly own: SelfClaims,
+    private readonly admission: Admission,
   ) {}
 
   /** This node's own claims and incarnation. */
@@ -72,45 +85,57 @@ export class ClaimTable {
   }
 
   /**
-   * A claim from the network. Returns a promise only while an asynchronous signature check is
-   * pending (push-pull uses it to bound the work in flight). `gossip` false applies it without
-   * queueing it for retransmission (restoring known state is not news).
+   * A claim from the network (or restored, `via` LOCAL). Returns a promise only while an
+   * asynchronous signature check is pending (push-pull uses it to bound the work in flight).
+   * `gossip` false applies it without queueing it for retransmission (restoring known state is
+   * not news).
    */
-  receive(u: Update, gossip = true): Promise<void> | undefined {
+  receive(u: Update, via: Via, gossip = true): Promise<void> | undefined {
     const problem = claimProblem(u, this.ctx.config)
-    if (problem !== undefined) {
-      this.ctx.stats.drops[problem]++
-      this.ctx.log.trace('dropped claim about %s from %s: %s', u.id, u.from, problem)
-      return undefined
-    }
-    if (u.id === this.ctx.selfId) return this.aboutSelf(u)
-    return this.act(u, gossip, () =>
-      this.verify(u, () => {
-        this.act(u, gossip, () => this.apply(u, gossip))
+    if (problem !== undefined) return this.drop(u, problem)
+    if (u.id === this.ctx.selfId) return this.aboutSelf(u, via)
+    return this.act(u, via, gossip, this.ctx.list.get(u.id), () =>
+      this.verify(u, via, () => {
+        this.act(u, via, gossip, this.ctx.list.get(u.id), () => this.apply(u, via, gossip))
       }),
     )
   }
 
   /**
-   * Does what a claim's verdict calls for: counts stale and unknown claims, routes confirmations,
-   * and runs `onNews` for news.
+   * Does what a claim's verdict calls for: counts stale and unknown claims; for news and
+   * confirmations, first the checks that need no signature (gate), then `onNews` or confirm().
    */
-  private act(u: Update, gossip: boolean, onNews: () => Promise<void> | undefined | void): Promise<void> | undefined {
-    const cur = this.ctx.list.get(u.id)
-    switch (classify(u, cur)) {
-      case 'news':
-        return onNews() ?? undefined
-      case 'confirmation':
-        this.confirm(cur!, u)
-        return undefined
-      case 'unknown':
-        this.ctx.stats.drops['unknown-member']++
-        return undefined
-      case 'stale':
-        this.ctx.stats.updatesStale++
-        this.noteStale(u.id, u.kind, u.incarnation)
-        return undefined
+  private act(
+    u: Update,
+    via: Via,
+    gossip: boolean,
+    cur: MemberRecord | undefined,
+    onNews: () => Promise<void> | undefined | void,
+  ): Promise<void> | undefined {
+    const verdict = classify(u, cur)
+    if (verdict === 'unknown') return this.drop(u, 'unknown-member')
+    if (verdict === 'stale') {
+      this.ctx.stats.updatesStale++
+      this.noteStale(u.id, u.kind, u.incarnation)
+      return undefined
     }
+    const refused = this.gate(u, cur)
+    if (refused !== undefined) return this.drop(u, refused)
+    return verdict === 'confirmation' ? this.confirm(cur!, u, via) : (onNews() ?? undefined)
+  }
+
+  /**
+   * Why a claim that would be news (or a confirmation) is refused before its signature is
+   * checked: an accusation by someone who is not a live, admitted member, or naming an
+   * incarnation its subject never announced; a new member outside the allow-list.
+   */
+  private gate(u: Update, cur: MemberRecord | undefined): DropReason | undefined {
+    if (isAccusation(u.kind)) {
+      if (u.from === u.id) return 'invalid-claim' // nobody accuses itself
+      if (!this.trustedAccuser(u.from)) return 'untrusted-accuser'
+      if (cur !== undefined && u.incarnation > cur.incarnation) return 'future-incarnation'
+    } else if (cur === undefined && !this.ctx.admitted(u.id)) return 'not-admitted'
+    return undefined
   }
 
   /**
@@ -123,18 +148,22 @@ export class ClaimTable {
     const cur = this.ctx.list.get(h.id)
     if (cur === undefined) return false
     // the same suspicion again: a confirmation or not depends on `from`, which a header lacks
-    if (h.kind === Kind.SUSPECT && cur.state === 'suspect' && h.incarnation === cur.incarnation) return false
+    if (isAccusation(h.kind) && cur.state === 'suspect' && h.incarnation === cur.incarnation) return false
     return !supersedes({ state: KIND_TO_STATE[h.kind], incarnation: h.incarnation }, cur)
   }
 
+  /** Counts a claim that isStale() recognised from its header (and notes a correction it calls for). */
+  countStale(h: ClaimHeader): void {
+    this.ctx.stats.updatesStale++
+    this.noteStale(h.id, h.kind, h.incarnation)
+  }
+
   /** Receives scanned claims: the stale ones are counted from their headers, the others decoded and received. */
-  receiveScanned(claims: ScannedClaims, receive: (u: Update) => void = (u) => void this.receive(u)): void {
+  receiveScanned(claims: ScannedClaims, via: Via): void {
     while (claims.next()) {
       const h = claims.header()
-      if (this.isStale(h)) {
-        this.ctx.stats.updatesStale++
-        this.noteStale(h.id, h.kind, h.incarnation)
-      } else receive(claims.update())
+      if (this.isStale(h)) this.countStale(h)
+      else this.receive(claims.update(), via)
     }
   }
 
@@ -155,23 +184,6 @@ export class ClaimTable {
     return out
   }
 
-  /** Forgets dead and left members whose tombstone time is over. */
-  reap(): void {
-    const now = this.ctx.clock.now()
-    for (const id of this.tombstones) {
-      const r = this.ctx.list.get(id)
-      if (r === undefined || isLive(r.state)) {
-        this.tombstones.delete(id)
-        continue
-      }
-      if (now - r.stateChangedAt < this.ctx.config.tombstoneMs) continue
-      this.tombstones.delete(id)
-      this.ctx.list.remove(id)
-      this.ctx.queue.remove(id)
-      this.ctx.emitMember('member:reap', r)
-    }
-  }
-
   /** Cancels every suspicion timer (on stop). */
   cancelTimers(): void {
     for (const r of this.ctx.list.values()) {
@@ -180,9 +192,22 @@ export class ClaimTable {
     }
   }
 
+  private drop(u: Update, reason: DropReason): undefined {
+    this.ctx.stats.drops[reason]++
+    this.ctx.log.trace('dropped claim about %s from %s: %s', u.id, u.from, reason)
+    return undefined
+  }
+
+  /** An accuser whose word counts: ourselves, or a member we hold alive or suspect (and admitted). */
+  private trustedAccuser(id: string): boolean {
+    if (id === this.ctx.selfId) return !this.own.state.leaving
+    const r = this.ctx.list.get(id)
+    return r !== undefined && isLive(r.state) && this.ctx.admitted(id)
+  }
+
   private noteStale(id: string, kind: Kind, incarnation: number): void {
     const out = this.corrections
-    if (out === undefined || (kind !== Kind.SUSPECT && kind !== Kind.DEAD)) return
+    if (out === undefined || !isAccusation(kind)) return
     const newer = this.overriding(id, incarnation)
     if (newer !== undefined && !out.includes(newer)) out.push(newer)
   }
@@ -197,66 +222,56 @@ export class ClaimTable {
     return isLive(r.state) && alive !== undefined && alive.incarnation > incarnation ? alive : undefined
   }
 
-  private confirm(r: MemberRecord, u: Update): void {
-    if (!this.ctx.config.lifeguard || r.suspicion === undefined) return
-    if (r.suspicion.confirmations.includes(u.from)) {
-      this.ctx.stats.updatesStale++
-      return
-    }
-    this.verify(u, () => {
+  /** Another accuser of a suspicion we hold (a SUSPECT or, from someone else, a DEAD): Lifeguard. */
+  private confirm(r: MemberRecord, u: Update, via: Via | undefined): Promise<void> | undefined {
+    if (!this.ctx.config.lifeguard || r.suspicion === undefined) return undefined
+    const record = () => {
       if (r.state !== 'suspect' || r.incarnation !== u.incarnation || r.suspicion === undefined) return
       if (r.suspicion.confirm(u.from)) {
         r.reason = { ...r.reason!, confirmations: r.suspicion.confirmations }
         this.enqueue(u) // pass the confirmation on, so that others shorten their timers too
       }
-    })
+    }
+    if (via === undefined) record() // our own, signed by us just now
+    else return this.verify(u, via, record)
+    return undefined
   }
 
-  private verify(u: Update, then: () => void): Promise<void> | undefined {
-    if (u.from === this.ctx.selfId) {
-      // our own claim coming back: only we could have signed it, and we never need to re-check it
-      if (u.id !== this.ctx.selfId) {
-        then()
-        return undefined
-      }
-    }
-    if (this.ctx.verifier === unsigned) {
-      // accepts everything: skip encoding the signed bytes (the bulk of a simulation's work)
-      then()
-      return undefined
-    }
-    const fail = (err?: unknown) => {
-      this.ctx.stats.drops['bad-signature']++
-      this.ctx.log.trace('bad signature on claim about %s by %s %s', u.id, u.from, err ?? '')
-    }
-    return whenReady(
-      () => this.ctx.verifier.verify(u.from, updateSigningBytes(u), u.signature),
-      (ok) => (ok ? then() : fail()),
-      fail,
-    )
+  private verify(u: Update, via: Via, then: () => void): Promise<void> | undefined {
+    const cluster = this.ctx.config.cluster
+    return this.ctx.verification.check(u.from, () => updateSigningBytes(u, cluster), u.signature, via, then)
   }
 
-  private aboutSelf(u: Update): Promise<void> | undefined {
+  /**
+   * A claim about us. Stale ones are counted (and answered, if accusations). Anything else is
+   * checked before we act: an accusation must name an incarnation we announced and carry its
+   * accuser's signature; an alive or leave at or above ours must be ours (a previous run with our
+   * key). Only then do we refute.
+   */
+  private aboutSelf(u: Update, via: Via): Promise<void> | undefined {
     if (this.own.isStale(u)) {
       this.ctx.stats.updatesStale++
       this.noteStale(u.id, u.kind, u.incarnation)
       return undefined
     }
-    // An accusation (suspect, dead) or one of our own older lives (an alive or a leave signed
-    // by a previous run with the same key): refute with a higher incarnation.
-    const mustBeOurs = u.kind === Kind.ALIVE || u.kind === Kind.LEFT
-    if (mustBeOurs) return this.verify(u, () => this.own.refute(u))
-    this.own.refute(u)
-    return undefined
+    if (isAccusation(u.kind)) {
+      // Any member we know may accuse us, even one we hold dead: after a partition each side
+      // holds the other dead, and refuting is how the halves meet again. Refuting costs us one
+      // incarnation, and only for a signed accusation naming our current one.
+      const accuser = this.ctx.list.get(u.from)
+      if (accuser === undefined || !this.ctx.admitted(u.from)) return this.drop(u, 'untrusted-accuser')
+      if (u.incarnation > this.own.state.incarnation) return this.drop(u, 'future-incarnation')
+    }
+    return this.verify(u, via, () => this.own.refute(u))
   }
 
-  private apply(u: Update, gossip = true, failedProbes: FailedProbe[] = []): void {
+  private apply(u: Update, via: Via, gossip = true, failedProbes: FailedProbe[] = []): void {
     const { ctx } = this
-    const state = KIND_TO_STATE[u.kind]
     let r = ctx.list.get(u.id)
     const now = ctx.clock.now()
-    ctx.stats.updatesApplied++
     if (r === undefined) {
+      if (!this.admission.admitNew(u.id, via.join === true ? undefined : via.from)) return
+      ctx.stats.updatesApplied++
       r = {
         id: u.id,
         addrs: u.addrs,
@@ -271,8 +286,15 @@ export class ClaimTable {
       ctx.emitMember('member:join', r)
       return
     }
+    if (u.kind === Kind.DEAD && u.from !== ctx.selfId && isLive(r.state)) {
+      // someone else's verdict about a member we hold alive: an accusation, which starts our own
+      // suspicion (the accused can still refute it); our timer decides
+      this.suspect(r, u, gossip, failedProbes)
+      return
+    }
+    ctx.stats.updatesApplied++
     const prev = r.state
-    if (ctx.list.setState(r, state, u.incarnation)) r.stateChangedAt = now
+    if (ctx.list.setState(r, KIND_TO_STATE[u.kind], u.incarnation)) r.stateChangedAt = now
     if (gossip) this.enqueue(u)
     if (u.kind === Kind.ALIVE) {
       this.clearSuspicion(r)
@@ -292,7 +314,7 @@ export class ClaimTable {
       return
     }
     this.clearSuspicion(r)
-    this.tombstones.add(r.id)
+    this.admission.buried(r.id, now)
     if (u.kind === Kind.LEFT) {
       ctx.emitMember('member:leave', r)
       return
@@ -306,6 +328,16 @@ export class ClaimTable {
       deadAt: now,
     }
     ctx.emitMember('member:dead', r)
+  }
+
+  /** A member we held alive is now suspect on `u`'s word (a suspicion, or someone else's DEAD). */
+  private suspect(r: MemberRecord, u: Update, gossip: boolean, failedProbes: FailedProbe[]): void {
+    const { ctx } = this
+    ctx.stats.updatesApplied++
+    if (ctx.list.setState(r, 'suspect', u.incarnation)) r.stateChangedAt = ctx.clock.now()
+    r.stateClaim = u
+    if (gossip) this.enqueue(u)
+    this.startSuspicion(r, u.from, failedProbes)
   }
 
   private startSuspicion(r: MemberRecord, accuser: string, failedProbes: FailedProbe[]): void {
@@ -330,7 +362,10 @@ export class ClaimTable {
     ctx.emitMember('member:suspect', r)
   }
 
-  /** We accuse a member ourselves: sign the claim, then handle it as any claim (apply, gossip). */
+  /**
+   * We accuse a member ourselves: sign the claim, then apply it as any claim would be (our own
+   * DEAD, after our own suspicion timer ran out, is the one verdict we act on at once).
+   */
   private accuse(r: MemberRecord, kind: Kind, failedProbes: FailedProbe[]): void {
     const claim: Update = {
       kind,
@@ -342,7 +377,15 @@ export class ClaimTable {
       signature: EMPTY,
     }
     this.own.signOwn(claim, (signed) => {
-      this.act(signed, true, () => this.apply(signed, true, failedProbes))
+      const cur = this.ctx.list.get(r.id)
+      if (cur !== r || r.incarnation !== signed.incarnation) return // refuted or reaped meanwhile
+      if (kind === Kind.DEAD) {
+        if (r.state === 'suspect') this.apply(signed, LOCAL_OWN)
+        return
+      }
+      const verdict = classify(signed, r)
+      if (verdict === 'confirmation') this.confirm(r, signed, undefined)
+      else if (verdict === 'news') this.apply(signed, LOCAL_OWN, true, failedProbes)
     })
   }
 
@@ -351,10 +394,22 @@ export class ClaimTable {
     r.suspicion = undefined
   }
 
+  /** Queues a claim for gossip, unless it can never fit a packet (push-pull still carries it). */
   private enqueue(u: Update): void {
-    this.ctx.queue.enqueue(u.id, u, updateSize(u))
+    const size = updateSize(u)
+    if (size + UPDATE_FRAMING > this.ctx.config.packetBudgetBytes) {
+      this.ctx.stats.unsendable++
+      return
+    }
+    this.ctx.queue.enqueue(u.id, u, size)
   }
 }
+
+/** Our own claims: made here, nothing to charge. */
+const LOCAL_OWN: Via = {}
+
+/** A claim's tag and length prefix inside a packet, at most (see the Outbox's budget). */
+const UPDATE_FRAMING = 3
 
 function sameAddrs(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i])

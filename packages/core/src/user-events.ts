@@ -1,17 +1,24 @@
+import { CLAIM_LIMITS } from './claim-limits.ts'
 import { eventSigningBytes, eventSize, owned, type UserEvent } from './codec/index.ts'
-import { type Context, whenReady } from './context.ts'
+import { MAX_LTIME, MAX_LTIME_JUMP } from './constants.ts'
+import { type Context, type Via, whenReady } from './context.ts'
 import { TransmitLimitedQueue } from './dissemination.ts'
 import { InvalidArgumentError } from './errors.ts'
 import type { UserEventInfo } from './events.ts'
-import { unsigned } from './transport.ts'
 
 const EMPTY = new Uint8Array(0)
 const MAX_NAME = 128
+/** An event's tag and length prefix inside a packet, at most. */
+const EVENT_FRAMING = 3
+/** A signature's bytes and their framing, for sizing an event before it is signed. */
+const SIGNATURE_BYTES = 66
 
 /**
  * Named application events spread by the same gossip as membership, in their own queue and
  * byte budget. Each carries its origin's Lamport time; (origin, ltime, name) identifies it, so
  * every node delivers it once. Events too old for the dedup window are dropped as stale.
+ * Lamport times come only from verified events of members (never from an unsigned field), and one
+ * event may not move the clock more than MAX_LTIME_JUMP ahead; nor does the clock ever wrap.
  */
 export class UserEvents {
   /** Lamport clock: above every ltime seen. */
@@ -46,18 +53,29 @@ export class UserEvents {
         `event payload is ${payload.byteLength} bytes; maxUserEventBytes is ${ctx.config.maxUserEventBytes}`,
       )
     }
+    if (this.ltime >= MAX_LTIME) {
+      throw new InvalidArgumentError(`the Lamport clock is at ${MAX_LTIME}, the largest an event can carry`)
+    }
     const event: UserEvent = {
       origin: ctx.selfId,
-      ltime: ++this.ltime,
+      ltime: this.ltime + 1,
       name,
       payload: owned(payload),
       signature: EMPTY,
     }
+    const size = eventSize(event) + SIGNATURE_BYTES + EVENT_FRAMING
+    if (size > ctx.config.userEventBudgetBytes) {
+      throw new InvalidArgumentError(
+        `event "${name}" would be ${size} bytes on the wire, over userEventBudgetBytes (${ctx.config.userEventBudgetBytes}): ` +
+          'it could never be gossiped. Send a smaller payload (or raise userEventBudgetBytes on every member).',
+      )
+    }
+    this.ltime++
     return new Promise((resolve, reject) => {
       whenReady(
-        () => ctx.signer.sign(eventSigningBytes(event)),
+        () => ctx.signer.sign(eventSigningBytes(event, ctx.config.cluster)),
         (signature) => {
-          this.accept({ ...event, signature: owned(signature) })
+          this.accept({ ...event, signature: owned(signature) }, false)
           resolve()
         },
         reject,
@@ -65,10 +83,14 @@ export class UserEvents {
     })
   }
 
-  /** An event from the network; returns a promise only while an asynchronous signature check is pending. */
-  receive(e: UserEvent): Promise<void> | undefined {
+  /**
+   * An event from the network; returns a promise only while an asynchronous signature check is
+   * pending. `history` (the answer to our join): remembered and counted in our clock, but not
+   * delivered, and nothing older is delivered later (no replay of history, like Serf).
+   */
+  receive(e: UserEvent, via: Via, history = false): Promise<void> | undefined {
     const { ctx } = this
-    if (e.origin === '' || e.name === '' || e.name.length > MAX_NAME || e.origin.length > 256) {
+    if (e.origin === '' || e.name === '' || e.name.length > MAX_NAME || e.origin.length > CLAIM_LIMITS.maxIdChars) {
       ctx.stats.drops['invalid-claim']++
       return undefined
     }
@@ -80,27 +102,18 @@ export class UserEvents {
       ctx.stats.updatesStale++
       return undefined
     }
-    if (ctx.verifier === unsigned) {
-      this.accept(e) // accepts everything: skip encoding the signed bytes
+    if (e.origin !== ctx.selfId && ctx.list.get(e.origin) === undefined) {
+      ctx.stats.drops['unknown-member']++ // only members' events count (and move our clock)
       return undefined
     }
-    const fail = () => void ctx.stats.drops['bad-signature']++
-    return whenReady(
-      () => ctx.verifier.verify(e.origin, eventSigningBytes(e), e.signature),
-      (ok) => (ok ? this.accept(e) : fail()),
-      fail,
+    if (!history && e.ltime > this.ltime + MAX_LTIME_JUMP) {
+      ctx.stats.drops['ltime-jump']++
+      return undefined
+    }
+    const cluster = ctx.config.cluster
+    return ctx.verification.check(e.origin, () => eventSigningBytes(e, cluster), e.signature, via, () =>
+      this.accept(e, history),
     )
-  }
-
-  /** Joining: ignore events from before `ltime` (they are history, not news). */
-  skipHistory(ltime: number): void {
-    this.minLtime = Math.max(this.minLtime, ltime + 1)
-    this.ltime = Math.max(this.ltime, ltime)
-  }
-
-  /** Witness a remote Lamport time (push-pull). */
-  witness(ltime: number): void {
-    this.ltime = Math.max(this.ltime, ltime)
   }
 
   /** The most recent events, for anti-entropy. */
@@ -109,7 +122,7 @@ export class UserEvents {
     return all.slice(Math.max(0, all.length - max))
   }
 
-  private accept(e: UserEvent): void {
+  private accept(e: UserEvent, history: boolean): void {
     const k = key(e)
     if (this.seen.has(k)) return
     this.seen.set(k, e)
@@ -117,8 +130,14 @@ export class UserEvents {
       this.seen.delete(this.seen.keys().next().value!)
     }
     this.ltime = Math.max(this.ltime, e.ltime)
+    if (history) {
+      this.minLtime = Math.max(this.minLtime, e.ltime + 1)
+      return
+    }
     this.ctx.stats.userEvents++
-    this.queue.enqueue(k, e, eventSize(e))
+    const size = eventSize(e)
+    if (size + EVENT_FRAMING > this.ctx.config.userEventBudgetBytes) this.ctx.stats.unsendable++
+    else this.queue.enqueue(k, e, size)
     this.deliver(Object.freeze({ origin: e.origin, name: e.name, payload: e.payload.slice(), ltime: e.ltime }))
   }
 }

@@ -130,7 +130,7 @@ describe('bad input is dropped, counted, and changes nothing', () => {
     it('a bad signature -> bad-signature; nobody can make us leave or refute for another', async () => {
       const { m } = await node()
       expectDropped(m, 'b', packet({ updates: [alive('b', 9, { signature: BAD })] }), 'bad-signature')
-      expectDropped(m, 'b', packet({ updates: [claim(Kind.DEAD, 'b', 2, 'x', { signature: BAD })] }), 'bad-signature')
+      expectDropped(m, 'b', packet({ updates: [claim(Kind.DEAD, 'b', 2, 'c', { signature: BAD })] }), 'bad-signature')
       expectDropped(m, 'x', packet({ updates: [claim(Kind.LEFT, 'a', 5, 'a', { signature: BAD })] }), 'bad-signature')
       expectDropped(m, 'b', packet({ events: [userEvent('b', 1, 'e', { signature: BAD })] }), 'bad-signature')
       assert.equal(m.self().incarnation, 0)
@@ -219,6 +219,7 @@ describe('bad input is dropped, counted, and changes nothing', () => {
 
     it('ping-reqs beyond maxPendingRelays -> relay-limit', async () => {
       const { m, sent } = await node({ maxPendingRelays: 2 })
+      m.handlePacket('b', packet({ updates: Array.from({ length: 7 }, (_, i) => signed(alive(`t${i}`))) }))
       for (let i = 0; i < 2; i++) m.handlePacket('b', packet({ pingReq: { seq: i, target: `t${i}`, targetAddrs: [] } }))
       assert.equal(m.stats().relaysServed, 2)
       const from = sent.length

@@ -8,6 +8,15 @@ describe('lifeguard: false is plain SWIM', () => {
       const net = new SimNetwork({ seed: 5, config: { lifeguard } })
       const a = net.addNode('a')
       await a.start()
+      // b is a member: only members' accusations count
+      a.handlePacket(
+        'b',
+        encodePacket({
+          updates: [
+            { kind: Kind.ALIVE, id: 'b', incarnation: 0, from: 'b', addrs: ['b'], metadata: new Uint8Array(0), signature: new Uint8Array(0) },
+          ],
+        }),
+      )
       const accusation = encodePacket({
         updates: [
           {

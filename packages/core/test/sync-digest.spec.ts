@@ -123,12 +123,12 @@ describe('push-pull with fingerprints', () => {
   it('when both lack something, the requester pushes its state too and both end equal', async () => {
     const { net, a, b } = await strangers()
     a.handlePacket('x', packet({ updates: [alive('x')] }))
-    b.handlePacket('y', packet({ updates: [alive('y'), alive('z', 2), claim(Kind.DEAD, 'z', 2, 'y')] }))
+    b.handlePacket('y', packet({ updates: [alive('y'), alive('z', 2), claim(Kind.SUSPECT, 'z', 2, 'y')] }))
     const done = a.pushPull('b')
     await net.clock.run(50)
     await done
     for (const m of [a, b]) assert.deepEqual(ids(m.members()), ['a', 'b', 'x', 'y', 'z'])
-    assert.equal(a.member('z')?.state, 'dead')
+    assert.equal(a.member('z')?.state, 'suspect')
     assert.equal(a.fingerprint(), b.fingerprint())
     assert.equal(a.stats().pushPulls, 1)
     assert.equal(b.stats().pushPulls, 1)

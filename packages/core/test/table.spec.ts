@@ -43,7 +43,7 @@ describe('ClaimTable.isStale (push-pull fast path)', () => {
       const slow = await known()
       const before = slow.m.members()
       const stats = slow.m.stats()
-      slow.table.receive(u)
+      slow.table.receive(u, { from: 'b' })
       const after = slow.m.stats()
       assert.equal(after.updatesStale, stats.updatesStale + 1, JSON.stringify(u))
       assert.deepEqual(after.drops, stats.drops, JSON.stringify(u))
@@ -61,13 +61,13 @@ describe('ClaimTable.isStale (push-pull fast path)', () => {
     const news = alive('f')
     const bytes = encodePushPull({
       join: false,
-      updates: [alive('b', 2), alive('b', 1), claim(Kind.DEAD, 'd', 0, 'b'), news, claim(Kind.SUSPECT, 'c', 1, 'x')],
+      updates: [alive('b', 2), alive('b', 1), claim(Kind.DEAD, 'd', 0, 'b'), news, claim(Kind.SUSPECT, 'c', 1, 'f')],
       events: [],
       eventLtime: 0,
     })
     await m.handleRequest('b', bytes)
     assert.equal(m.stats().updatesStale - stats.updatesStale, 3)
     assert.equal(m.member('f')?.state, 'alive')
-    assert.deepEqual(m.member('c')?.reason?.confirmations, ['x'], 'a new accuser confirms the suspicion')
+    assert.deepEqual(m.member('c')?.reason?.confirmations, ['f'], 'a new accuser (a member) confirms the suspicion')
   })
 })

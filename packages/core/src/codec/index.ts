@@ -1,4 +1,4 @@
-import { DECODE_LIMITS, PROTOCOL_VERSION, SIGNING_DOMAIN } from '../constants.ts'
+import { DECODE_LIMITS, DEFAULT_CLUSTER, PROTOCOL_VERSION, SIGNING_DOMAIN } from '../constants.ts'
 import { DecodeError, MessageTooLargeError } from '../errors.ts'
 import { allocBytes, encodeEvent, encodeUpdate } from './cache.ts'
 import { FIELDS, tag, WIRE } from './fields.ts'
@@ -181,12 +181,15 @@ export function decodePushPull(bytes: Uint8Array, limits: CodecLimits): PushPull
   })
 }
 
+/** Encoded domain prefixes, by text: two per cluster name (claims and events). */
 const prefixes = new Map<string, Uint8Array>()
+const MAX_PREFIXES = 64
 
 function withPrefix(prefix: string, body: Uint8Array): Uint8Array {
   let p = prefixes.get(prefix)
   if (p === undefined) {
     p = encoder.encode(prefix)
+    if (prefixes.size >= MAX_PREFIXES) prefixes.clear()
     prefixes.set(prefix, p)
   }
   const out = new Uint8Array(p.byteLength + body.byteLength)
@@ -195,14 +198,17 @@ function withPrefix(prefix: string, body: Uint8Array): Uint8Array {
   return out
 }
 
-/** The bytes a claim's signature covers: the domain, then the claim with its signature empty. */
-export function updateSigningBytes(u: Update): Uint8Array {
-  return withPrefix(SIGNING_DOMAIN.update, Update.encode({ ...u, signature: EMPTY }))
+/**
+ * The bytes a claim's signature covers: the domain (with the cluster's name), then the claim with
+ * its signature empty. A claim signed for one cluster does not verify in another.
+ */
+export function updateSigningBytes(u: Update, cluster = DEFAULT_CLUSTER): Uint8Array {
+  return withPrefix(`${SIGNING_DOMAIN.update}cluster=${cluster}\n`, Update.encode({ ...u, signature: EMPTY }))
 }
 
-/** The bytes a user event's signature covers. */
-export function eventSigningBytes(e: UserEvent): Uint8Array {
-  return withPrefix(SIGNING_DOMAIN.event, UserEvent.encode({ ...e, signature: EMPTY }))
+/** The bytes a user event's signature covers (with the cluster's name, as claims). */
+export function eventSigningBytes(e: UserEvent, cluster = DEFAULT_CLUSTER): Uint8Array {
+  return withPrefix(`${SIGNING_DOMAIN.event}cluster=${cluster}\n`, UserEvent.encode({ ...e, signature: EMPTY }))
 }
 
 /** Encoded size of an update, for packing packets under a byte budget. */
