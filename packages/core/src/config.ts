@@ -236,7 +236,9 @@ export function validateConfig(config: Record<string, unknown>): string[] {
   for (const k of positiveInts) check(k, 1)
   for (const k of nonNegativeInts) check(k, 0)
   if (config.cluster !== undefined && (typeof config.cluster !== 'string' || !CLUSTER_NAME.test(config.cluster))) {
-    problems.push(`cluster must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-', got ${JSON.stringify(config.cluster)}`)
+    problems.push(
+      `cluster must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-', got ${JSON.stringify(config.cluster)}`,
+    )
   }
   if (config.lifeguard !== undefined && typeof config.lifeguard !== 'boolean') {
     problems.push(`lifeguard must be true or false, got ${JSON.stringify(config.lifeguard)}`)

@@ -1,8 +1,10 @@
 import { TypedEventEmitter } from 'main-event'
+import { Admission } from './admission.ts'
 import { Awareness } from './awareness.ts'
 import { type Clock, systemClock, type TimerId } from './clock.ts'
 import { decodePacket, type Packet, scanPacket, type Update } from './codec/index.ts'
 import { type ConfigInput, type ResolvedConfig, resolveConfig } from './config.ts'
+import { MAX_INCARNATION } from './constants.ts'
 import { type Context, LOCAL } from './context.ts'
 import { Corrections } from './corrections.ts'
 import { retransmitLimit, TransmitLimitedQueue } from './dissemination.ts'
@@ -16,12 +18,10 @@ import { Prober } from './probe.ts'
 import { PushPullSync } from './push-pull.ts'
 import { mathRandom, type Random, randomInt } from './random.ts'
 import { SelfClaims } from './self-claims.ts'
-import { Verification } from './verification.ts'
-import { Admission } from './admission.ts'
-import { MAX_INCARNATION } from './constants.ts'
 import { ClaimTable } from './table.ts'
 import { type Peer, type Signer, type Transport, unsigned, type Verifier } from './transport.ts'
 import { UserEvents } from './user-events.ts'
+import { Verification } from './verification.ts'
 
 /** Everything a Membership needs. Only `id` and `transport` are required. */
 export interface MembershipInit {
@@ -123,7 +123,9 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     this.checkMetadata(metadata)
     const incarnation = init.initialIncarnation ?? 0
     if (!Number.isInteger(incarnation) || incarnation < 0 || incarnation >= MAX_INCARNATION) {
-      throw new InvalidArgumentError(`initialIncarnation must be an integer in [0, ${MAX_INCARNATION}), got ${incarnation}`)
+      throw new InvalidArgumentError(
+        `initialIncarnation must be an integer in [0, ${MAX_INCARNATION}), got ${incarnation}`,
+      )
     }
     this.own = new SelfClaims(ctx, init.addrs ?? [], metadata, incarnation)
     this.admission = new Admission(ctx)

@@ -1,3 +1,4 @@
+import type { Admission } from './admission.ts'
 import { claimProblem, headerWithinLimits } from './claim-limits.ts'
 import {
   type ClaimHeader,
@@ -8,7 +9,6 @@ import {
   updateSigningBytes,
   updateSize,
 } from './codec/index.ts'
-import type { Admission } from './admission.ts'
 import type { Context, Via } from './context.ts'
 import { type FailedProbe, supersedes } from './member.ts'
 import { isLive, type MemberRecord } from './member-list.ts'
@@ -232,7 +232,8 @@ export class ClaimTable {
         this.enqueue(u) // pass the confirmation on, so that others shorten their timers too
       }
     }
-    if (via === undefined) record() // our own, signed by us just now
+    if (via === undefined)
+      record() // our own, signed by us just now
     else return this.verify(u, via, record)
     return undefined
   }

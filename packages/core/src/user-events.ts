@@ -111,8 +111,12 @@ export class UserEvents {
       return undefined
     }
     const cluster = ctx.config.cluster
-    return ctx.verification.check(e.origin, () => eventSigningBytes(e, cluster), e.signature, via, () =>
-      this.accept(e, history),
+    return ctx.verification.check(
+      e.origin,
+      () => eventSigningBytes(e, cluster),
+      e.signature,
+      via,
+      () => this.accept(e, history),
     )
   }
 

@@ -13,7 +13,15 @@ describe('lifeguard: false is plain SWIM', () => {
         'b',
         encodePacket({
           updates: [
-            { kind: Kind.ALIVE, id: 'b', incarnation: 0, from: 'b', addrs: ['b'], metadata: new Uint8Array(0), signature: new Uint8Array(0) },
+            {
+              kind: Kind.ALIVE,
+              id: 'b',
+              incarnation: 0,
+              from: 'b',
+              addrs: ['b'],
+              metadata: new Uint8Array(0),
+              signature: new Uint8Array(0),
+            },
           ],
         }),
       )

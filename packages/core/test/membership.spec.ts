@@ -347,7 +347,10 @@ describe('Membership tombstones and gossip to the dead', () => {
       const toB = sent.slice(from).filter((s) => s.to === 'b')
       if (window === 0) assert.equal(toB.length, 0)
       else {
-        assert.ok(toB.length >= 5, `the dead member hears gossip, so that it can learn it is dead (${toB.length} packets)`)
+        assert.ok(
+          toB.length >= 5,
+          `the dead member hears gossip, so that it can learn it is dead (${toB.length} packets)`,
+        )
         assert.ok(clock.now() - deadAt > 2 * window)
         for (const s of toB) assert.ok(s.at - deadAt < window, `sent ${s.at - deadAt} ms after the death`)
       }
@@ -410,7 +413,10 @@ describe('Membership anti-entropy', () => {
     for (const s of sent.slice(from)) {
       for (const u of s.packet.updates) {
         // ours, or the accusation a ping carries to its suspect (the buddy system)
-        assert.ok(u.id === 'a' || u.from === 'a' || (u.id === s.to && s.packet.ping !== undefined), 'only our own claims are sent')
+        assert.ok(
+          u.id === 'a' || u.from === 'a' || (u.id === s.to && s.packet.ping !== undefined),
+          'only our own claims are sent',
+        )
       }
     }
     assert.equal(m.restore(claims), 0, 'nothing new the second time')
