@@ -12,9 +12,16 @@ export interface Clock {
   clearTimeout(id: TimerId): void
 }
 
-/** Wall-clock time and the host's timers. */
+/**
+ * The wall-clock time when this module loaded, plus the monotonic time since. It reads as a date
+ * (members' timestamps are shown as such) but never jumps: an NTP step of the wall clock can
+ * neither fire nor hold back a suspicion timer, nor reap a tombstone early.
+ */
+const ORIGIN = Date.now() - performance.now()
+
+/** Monotonic time (anchored to the wall clock at start) and the host's timers. */
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: () => ORIGIN + performance.now(),
   setTimeout: (fn, ms) => {
     const t = setTimeout(fn, ms)
     // a membership node must not keep a process alive on its own timers

@@ -38,6 +38,12 @@ export class Suspicion {
     private readonly minMs: number,
     private readonly maxMs: number,
     private readonly onTimeout: (durationMs: number) => void,
+    /**
+     * A timer that fires later than this past its due time means the host stalled (a blocked
+     * event loop, a suspended VM): the verdict then waits this long once more, so that what the
+     * sockets hold (a refutation, most likely) is read before anyone is declared dead. 0: never.
+     */
+    private readonly stallGraceMs = 0,
   ) {
     this.startedAt = clock.now()
     this.accuser = accuser
@@ -76,10 +82,18 @@ export class Suspicion {
     this.cancel()
     const duration = this.durationMs
     const remaining = Math.max(0, this.startedAt + duration - this.clock.now())
-    this.timer = this.clock.setTimeout(() => {
+    const due = this.startedAt + duration
+    const fire = () => {
       this.timer = undefined
       this.fired = true
       this.onTimeout(duration)
+    }
+    this.timer = this.clock.setTimeout(() => {
+      if (this.stallGraceMs > 0 && this.clock.now() - due > this.stallGraceMs) {
+        this.timer = this.clock.setTimeout(fire, this.stallGraceMs)
+        return
+      }
+      fire()
     }, remaining)
   }
 }

@@ -354,12 +354,20 @@ export class ClaimTable {
     const k = config.lifeguard && ctx.clusterSize() - 2 >= expected ? expected : 0
     const incarnation = r.incarnation
     r.reason = { accuser, suspectedAt: ctx.clock.now(), confirmations: [], failedProbes }
-    r.suspicion = new Suspicion(ctx.clock, accuser, k, min, max, (durationMs) => {
-      r.suspicion = undefined
-      if (r.state !== 'suspect' || r.incarnation !== incarnation) return
-      r.reason = { ...r.reason!, suspicionTimeoutMs: durationMs }
-      this.accuse(r, Kind.DEAD, failedProbes)
-    })
+    r.suspicion = new Suspicion(
+      ctx.clock,
+      accuser,
+      k,
+      min,
+      max,
+      (durationMs) => {
+        r.suspicion = undefined
+        if (r.state !== 'suspect' || r.incarnation !== incarnation) return
+        r.reason = { ...r.reason!, suspicionTimeoutMs: durationMs }
+        this.accuse(r, Kind.DEAD, failedProbes)
+      },
+      config.probeTimeoutMs,
+    )
     ctx.emitMember('member:suspect', r)
   }
 

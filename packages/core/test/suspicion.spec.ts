@@ -132,3 +132,34 @@ describe('Suspicion timer', () => {
     assert.equal(fired.length, 0)
   })
 })
+
+describe('Suspicion after a stall of the host', () => {
+  it('a timer that fires late past the grace waits once more, so what the sockets hold is read first', () => {
+    const manual = new ManualClock()
+    let stalled = 0
+    // the host's view of time: a stall makes `now` run ahead of the timers
+    const clock = {
+      ...manual,
+      now: () => manual.now() + stalled,
+      setTimeout: manual.setTimeout.bind(manual),
+      clearTimeout: manual.clearTimeout.bind(manual),
+    }
+    let fired = 0
+    new Suspicion(clock, 'x', 0, 1000, 1000, () => fired++, 500)
+    stalled = 5000 // the event loop was blocked for 5 s: the timer comes due far too late
+    manual.advance(1000)
+    assert.equal(fired, 0, 'not at once')
+    manual.advance(499)
+    assert.equal(fired, 0)
+    manual.advance(1)
+    assert.equal(fired, 1, 'after one grace period')
+  })
+
+  it('on time, it fires at once (and with no grace configured, always)', () => {
+    const clock = new ManualClock()
+    let fired = 0
+    new Suspicion(clock, 'x', 0, 1000, 1000, () => fired++, 500)
+    clock.advance(1000)
+    assert.equal(fired, 1)
+  })
+})
