@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { InvalidConfigError, type Profile, type SwimConfig } from '@murmur/core'
@@ -31,6 +32,8 @@ export interface AgentOptions {
   retryIntervalMs: number
   tags: Array<[string, string]>
   profile: Profile
+  /** `--cluster`: the cluster's name (SwimConfig.cluster). */
+  cluster: string
   keyFile?: string
   pskFile?: string
   allow: string[]
@@ -86,7 +89,7 @@ async function startNode(
       privateKey,
       psk,
       allow: opts.allow.length > 0 ? opts.allow : undefined,
-      membership: { profile: opts.profile, metadata, config },
+      membership: { profile: opts.profile, metadata, config: { cluster: opts.cluster, ...config } },
     })
   } catch (err) {
     const e = err as Error & { code?: string }
@@ -142,6 +145,8 @@ class Agent implements AgentControl {
   private snapshotTimer: NodeJS.Timeout | undefined
   private readonly snapshots: SnapshotWriter | undefined
   private loopBlocker: NodeJS.Timeout | undefined
+  /** Event-loop delay, sampled every 10 ms (reported in /v1/info as eventLoop). */
+  private readonly loopHistogram = monitorEventLoopDelay({ resolution: 10 })
 
   constructor(
     private readonly opts: AgentOptions,
@@ -153,6 +158,7 @@ class Agent implements AgentControl {
     this.done = new Promise((r) => {
       this.resolveDone = r
     })
+    this.loopHistogram.enable()
     this.snapshots = opts.snapshot === undefined ? undefined : new SnapshotWriter(opts.snapshot)
     this.handler = opts.eventHandler
       ? new EventHandlerRunner(opts.eventHandler, (m) => this.io.err(`murmur: ${m}`))
@@ -251,6 +257,7 @@ class Agent implements AgentControl {
   private async leaveCluster(graceful: boolean): Promise<boolean> {
     if (this.stopping) return false
     this.stopping = true
+    this.loopHistogram.disable()
     if (graceful) {
       this.emit({ event: 'leaving', time: new Date().toISOString(), id: this.service.self().id })
       const timeout = this.service.config.leaveTimeoutMs + LEAVE_SLACK_MS
@@ -327,8 +334,21 @@ class Agent implements AgentControl {
       fingerprint: this.service.fingerprint(),
       config: this.service.config,
       stats: this.service.stats(),
+      eventLoop: this.loopDelay(),
       eventHandler: this.handler ? { dropped: this.handler.dropped, failures: this.handler.failures } : null,
     }
+  }
+
+  /**
+   * How late this process ran its event loop since the last read (perf_hooks' histogram, reset on
+   * each read), in ms: what a flood or a busy host costs the node's probes.
+   */
+  private loopDelay() {
+    const h = this.loopHistogram
+    const ms = (ns: number) => Math.round(ns / 1e4) / 100
+    const out = { maxMs: ms(h.max), p99Ms: ms(h.percentile(99)), meanMs: ms(h.mean) }
+    h.reset()
+    return out
   }
 
   async metrics() {

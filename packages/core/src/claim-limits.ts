@@ -10,19 +10,23 @@ import type { DropReason } from './metrics.ts'
 export const CLAIM_LIMITS = {
   /** Longest member id or `from`, in characters (a libp2p peer id string is 52). */
   maxIdChars: 256,
-  /** Longest single address, in characters. */
-  maxAddrChars: 1024,
+  /** Longest single address, in characters (a relayed /p2p-circuit address is ~150). */
+  maxAddrChars: 256,
 } as const
 
 /** Why a claim is out of bounds, as its drop reason; undefined when it is within them. */
 export function claimProblem(u: Update, config: ResolvedConfig): DropReason | undefined {
   if (u.id === '' || u.from === '' || KIND_TO_STATE[u.kind] === undefined) return 'invalid-claim'
   if ((u.kind === Kind.ALIVE || u.kind === Kind.LEFT) && u.from !== u.id) return 'forged-origin'
-  if (u.metadata.byteLength > config.maxMetadataBytes) return 'too-large'
-  if (u.addrs.length > config.maxAddrsPerMember || u.addrs.some((a) => a.length > CLAIM_LIMITS.maxAddrChars)) {
-    return 'too-large'
-  }
   if (u.id.length > CLAIM_LIMITS.maxIdChars || u.from.length > CLAIM_LIMITS.maxIdChars) return 'invalid-claim'
+  if (u.metadata.byteLength > config.maxMetadataBytes) return 'too-large'
+  if (u.addrs.length > config.maxAddrsPerMember) return 'too-large'
+  let total = 0
+  for (const a of u.addrs) {
+    if (a.length > CLAIM_LIMITS.maxAddrChars) return 'too-large'
+    total += a.length
+  }
+  if (total > config.maxAddrBytes) return 'too-large'
   return undefined
 }
 
@@ -36,5 +40,22 @@ export function headerWithinLimits(h: ClaimHeader, config: ResolvedConfig): bool
   if (h.fromBytes === 0 || h.fromBytes > CLAIM_LIMITS.maxIdChars / 2) return false
   if ((h.kind === Kind.ALIVE || h.kind === Kind.LEFT) && !h.fromIsId) return false
   if (h.metadataBytes > config.maxMetadataBytes) return false
-  return h.addrs <= config.maxAddrsPerMember && h.maxAddrBytes <= CLAIM_LIMITS.maxAddrChars / 2
+  if (h.addrs > config.maxAddrsPerMember || h.maxAddrBytes > CLAIM_LIMITS.maxAddrChars / 2) return false
+  return h.addrs * h.maxAddrBytes <= config.maxAddrBytes / 2
+}
+
+/**
+ * The longest prefix of `addrs` that an alive claim may carry (count, each address's length, and
+ * their total): what a node announces when it has more addresses than fit.
+ */
+export function fitAddresses(addrs: readonly string[], config: ResolvedConfig): string[] {
+  const out: string[] = []
+  let total = 0
+  for (const a of addrs) {
+    if (out.length === config.maxAddrsPerMember) break
+    if (a.length > CLAIM_LIMITS.maxAddrChars || total + a.length > config.maxAddrBytes) continue
+    total += a.length
+    out.push(a)
+  }
+  return out
 }

@@ -92,7 +92,7 @@ export interface SwimConfig {
    * Signature checks spent on one peer's messages per second (claims and events it sends or
    * relays), with a burst of twice that; claims past it are shed unchecked and counted
    * (verify-shed): a flood of claims cannot take the CPU. Answers to our own requests (a join)
-   * are not limited, but are checked in batches that yield to the event loop. @default 2000
+   * are not limited, but are checked in batches that yield to the event loop. @default 500
    */
   maxVerifiesPerPeerPerSecond: number
   /**
@@ -141,7 +141,7 @@ export const DEFAULTS = {
   maxAddrBytes: 512, // our own: 512 of metadata + 512 of addresses + ~220 of ids and signature fit packetBudgetBytes
   maxMembers: 4096, // our own: 4096 members of the largest claims (~1.9 KB with their state claim) fit maxSyncBytes
   maxNewMembersPerSecond: 64, // our own: a seed gossiping a start storm of 64 agents is not slowed
-  maxVerifiesPerPeerPerSecond: 2000, // our own: ~0.1-0.2 s of Ed25519 checks per peer per second at most
+  maxVerifiesPerPeerPerSecond: 500, // our own: ~40 ms of Ed25519 checks per peer per second at most (~80 µs each); gossip news is a few claims a second
   cluster: DEFAULT_CLUSTER, // our own: one cluster per network unless named
   maxPendingRelays: 32, // our own: bound on ping-req amplification
   userEventBufferSize: 1024, // Serf's event buffer is 64 Lamport times; we keep more events

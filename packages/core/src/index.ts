@@ -19,6 +19,8 @@
  * ```
  * @packageDocumentation
  */
+
+export { CLAIM_LIMITS, fitAddresses } from './claim-limits.ts'
 export { type Clock, systemClock, type TimerId } from './clock.ts'
 /** A claim, as `restore()` takes it; build and encode claims with `@murmur/core/wire`. */
 export type { Update, UserEvent } from './codec/index.ts'

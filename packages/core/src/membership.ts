@@ -1,6 +1,7 @@
 import { TypedEventEmitter } from 'main-event'
 import { Admission } from './admission.ts'
 import { Awareness } from './awareness.ts'
+import { CLAIM_LIMITS, fitAddresses } from './claim-limits.ts'
 import { type Clock, systemClock, type TimerId } from './clock.ts'
 import { decodePacket, type Packet, scanPacket, type Update } from './codec/index.ts'
 import { type ConfigInput, type ResolvedConfig, resolveConfig } from './config.ts'
@@ -265,8 +266,19 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     if (this.status.state === 'started') this.own.announce()
   }
 
-  /** Replaces the addresses we announce. */
+  /**
+   * Replaces the addresses we announce. Throws InvalidArgumentError when they are more than a
+   * claim may carry (maxAddrsPerMember, 256 characters each, maxAddrBytes in all): others would
+   * drop our claims. `fitAddresses()` picks the ones that fit.
+   */
   setAddresses(addrs: readonly string[]): void {
+    const fit = fitAddresses(addrs, this.config)
+    if (fit.length !== addrs.length) {
+      throw new InvalidArgumentError(
+        `${addrs.length} address(es) of ${addrs.reduce((n, a) => n + a.length, 0)} characters are more than a claim may carry ` +
+          `(maxAddrsPerMember ${this.config.maxAddrsPerMember}, ${CLAIM_LIMITS.maxAddrChars} characters each, maxAddrBytes ${this.config.maxAddrBytes} in all); fitAddresses() picks those that fit`,
+      )
+    }
     this.own.state.addrs = [...addrs]
     if (this.status.state === 'started') this.own.announce()
   }

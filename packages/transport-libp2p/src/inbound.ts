@@ -2,7 +2,7 @@ import type { Logger, Stream } from '@libp2p/interface'
 import type { TransportHandlers } from '@murmur/core'
 import { decode } from 'it-length-prefixed'
 import { FrameRejectedError, PeerBlockedError, PeerBusyError, SyncBudgetExceededError } from './errors.ts'
-import type { TransportCounters } from './stream-transport.ts'
+import type { TransportStats } from './index.ts'
 import { frameError, isContentError, raceSignal, readFrame, writeFrame } from './stream-utils.ts'
 
 /**
@@ -50,7 +50,7 @@ export class SyncLimits {
 
 /** What serving one admitted inbound stream needs from the transport. */
 export interface InboundContext {
-  readonly counters: TransportCounters
+  readonly counters: TransportStats
   readonly log: Logger
   readonly syncLimits: SyncLimits
   readonly handlers: TransportHandlers

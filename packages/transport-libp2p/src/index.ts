@@ -77,17 +77,24 @@ export interface MembershipInit {
   metadata?: Uint8Array
   /**
    * Peer ids admitted to the cluster (this node is always admitted). Packet and sync streams
-   * from anyone else are reset and counted (`stats().transport.refusedStreams`), and nothing is
-   * sent to them. @default undefined (everyone)
+   * from anyone else are reset and counted (`stats().transport.refusedStreams`), nothing is sent
+   * to them, and claims about them or accusations by them, even relayed by an admitted member,
+   * are dropped (counted as not-admitted / untrusted-accuser). @default undefined (everyone)
    */
   allow?: string[]
   /** The per-probe heartbeat payload put in every ack (at most `maxAckPayloadBytes`). */
   ackPayload?: () => Uint8Array
   /**
    * Prefix of the two protocol ids: `${prefix}/packet/1.0.0` and `${prefix}/sync/1.0.0`.
-   * @default '/murmur'
+   * @default '/murmur' for the default cluster, '/murmur/<cluster>' for a named one (config.cluster)
    */
   protocolPrefix?: string
+  /**
+   * This node's first incarnation. It must be above every incarnation this node's key signed
+   * before (so that old claims and replayed accusations are stale after a restart).
+   * @default seconds since 2024-01-01 (see incarnationFromClock), which only grows
+   */
+  initialIncarnation?: number
 }
 
 /**
@@ -117,6 +124,7 @@ export type FrameErrorReason =
   | 'truncated' // the stream ended inside a frame
   | 'malformed' // the length prefix is not a valid varint
   | 'rejected' // a well-framed message the engine could not decode (also counted in core drops)
+  | 'memory' // a push-pull frame whose announced length did not fit the inbound budget (SYNC_BUFFER_FRAMES x maxSyncBytes)
 
 /** Why an outbound packet was not sent. */
 export type SendDropReason =
@@ -154,6 +162,16 @@ export interface TransportStats {
   openStreams: number
   /** Frames waiting in the per-peer send buffers now. */
   queuedFrames: number
+  /** Inbound push-pull streams reset because their peer already had MAX_SYNC_STREAMS_PER_PEER in progress. */
+  busyStreams: number
+  /** Send channels closed by the transport: unused for CHANNEL_IDLE_MS, or least recently used past MAX_CHANNELS. */
+  channelsPruned: { idle: number; lru: number }
+  /** Send channels now (gauge). */
+  channels: number
+  /** Bytes of inbound push-pull frames reserved now (gauge), of the inbound budget. */
+  syncBytesReserved: number
+  /** Connections replaced because a request or a packet write on them stalled past the request timeout. */
+  stalledConnections: number
 }
 
 /**
@@ -255,3 +273,4 @@ export {
 } from '@murmur/core'
 export { PACKET_PROTOCOL, PROTOCOL_PREFIX, SYNC_PROTOCOL } from './constants.ts'
 export { FrameRejectedError, PeerBlockedError, PeerNotAllowedError, TransportStoppedError } from './errors.ts'
+export { incarnationFromClock, protocolPrefixFor } from './membership-service.ts'

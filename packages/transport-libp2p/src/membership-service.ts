@@ -10,6 +10,8 @@ import {
 import { peerIdFromString } from '@libp2p/peer-id'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import {
+  DEFAULTS,
+  fitAddresses,
   InvalidArgumentError,
   MEMBER_EVENT_NAMES,
   type Member,
@@ -20,7 +22,7 @@ import {
   resolveConfig,
   systemClock,
 } from '@murmur/core'
-import { STOP_DRAIN_MS } from './constants.ts'
+import { PROTOCOL_PREFIX, STOP_DRAIN_MS } from './constants.ts'
 import type {
   Faults,
   MembershipComponents,
@@ -36,6 +38,26 @@ import { StreamTransport } from './stream-transport.ts'
 const FORWARDED = [...MEMBER_EVENT_NAMES, 'user-event', 'probe'] as const satisfies ReadonlyArray<
   keyof MembershipEvents
 >
+
+/** Seconds from 2024-01-01 UTC: incarnations derived from the clock start there (room until 2160). */
+const INCARNATION_EPOCH_S = 1_704_067_200
+
+/**
+ * A first incarnation that only grows across restarts: seconds since INCARNATION_EPOCH_S. A node
+ * refutes by adding one, and refuting more than once a second for the whole life of a run is not
+ * a thing members do; so a restarted node starts above every claim its key signed before, and
+ * its old claims (and replayed accusations against them) are stale at once.
+ */
+export function incarnationFromClock(nowMs = Date.now()): number {
+  return Math.max(0, Math.floor(nowMs / 1000) - INCARNATION_EPOCH_S)
+}
+
+/** The protocol prefix of a cluster: '/murmur' for the default one, '/murmur/<name>' otherwise. */
+export function protocolPrefixFor(cluster: string): string {
+  return cluster === DEFAULT_CLUSTER_NAME ? PROTOCOL_PREFIX : `${PROTOCOL_PREFIX}/${cluster}`
+}
+
+const DEFAULT_CLUSTER_NAME = DEFAULTS.cluster
 
 /**
  * The libp2p service: owns a core Membership (system clock, Math.random, the node's key as
@@ -72,12 +94,13 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
       )
     }
     const self = components.peerId.toString()
+    const allow = init.allow === undefined ? undefined : new Set([...init.allow, self])
     this.transport = new StreamTransport(components, {
-      protocolPrefix: init.protocolPrefix,
+      protocolPrefix: init.protocolPrefix ?? protocolPrefixFor(this.config.cluster),
       maxPacketBytes: this.config.maxPacketBytes,
       maxSyncBytes: this.config.maxSyncBytes,
       timeoutMs: this.config.requestTimeoutMs,
-      allow: init.allow === undefined ? undefined : [...init.allow, self],
+      allow,
     })
     this.core = new Membership({
       id: self,
@@ -90,6 +113,9 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
       verifier: new PeerIdVerifier(),
       log: components.logger.forComponent('murmur:membership'),
       ackPayload: init.ackPayload,
+      // with an allow-list, nobody else can be a member, accuse or confirm, even relayed by one
+      admit: allow === undefined ? undefined : (id) => allow.has(id),
+      initialIncarnation: init.initialIncarnation ?? incarnationFromClock(),
     })
     for (const name of FORWARDED) this.forward(name)
     for (const name of ['member:join', 'member:update'] as const) {
@@ -217,10 +243,11 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
   /** Announces the node's current multiaddrs through the engine (a new signed alive claim) when they changed. */
   private refreshAddresses(): void {
     if (!this.started || !this.core.isStarted) return
-    const addrs = this.components.addressManager
-      .getAddresses()
-      .map((ma) => ma.toString())
-      .slice(0, this.config.maxAddrsPerMember)
+    // what a claim may carry (others drop a claim with more): the first addresses that fit
+    const addrs = fitAddresses(
+      this.components.addressManager.getAddresses().map((ma) => ma.toString()),
+      this.config,
+    )
     const key = addrs.join(' ')
     if (key === this.announced) return
     this.announced = key

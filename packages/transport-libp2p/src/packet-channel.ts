@@ -3,7 +3,7 @@ import type { Peer } from '@murmur/core'
 import { encode } from 'it-length-prefixed'
 import { SEND_BUFFER_BYTES, SEND_BUFFER_FRAMES } from './constants.ts'
 import { TransportStoppedError } from './errors.ts'
-import type { TransportCounters } from './stream-transport.ts'
+import type { TransportStats } from './index.ts'
 
 /** A packet stream and the connection it runs on. */
 export interface OpenedStream {
@@ -13,7 +13,7 @@ export interface OpenedStream {
 
 /** What a channel needs from its transport. */
 export interface ChannelHost {
-  readonly counters: TransportCounters
+  readonly counters: TransportStats
   readonly log: Logger
   /** Bound on opening a stream and on waiting for a full write buffer to drain. */
   readonly timeoutMs: number

@@ -54,30 +54,9 @@ export interface StreamTransportInit {
   channelIdleMs?: number
 }
 
-/** Why an inbound frame was refused: index.ts's FrameErrorReason and 'memory' (see SYNC_BUFFER_FRAMES). */
-export type FrameErrorKind = FrameErrorReason | 'memory'
-
-/**
- * The transport's counters: TransportStats plus the resource limits' own. (The additions belong
- * in TransportStats, index.ts; until they are there, stats() carries them all the same.)
- */
-export interface TransportCounters extends TransportStats {
-  frameErrors: Record<FrameErrorKind, number>
-  /** Inbound push-pull streams reset because their peer already had maxSyncStreamsPerPeer in progress. */
-  busyStreams: number
-  /** Send channels closed by the transport: unused for channelIdleMs, or least recently used past maxChannels. */
-  channelsPruned: { idle: number; lru: number }
-  /** Send channels now (gauge). */
-  channels: number
-  /** Bytes of inbound push-pull frames reserved now (gauge), of syncBufferBytes. */
-  syncBytesReserved: number
-  /** Connections closed because a request or a packet write on them stalled past timeoutMs. */
-  stalledConnections: number
-}
-
 type Status = { state: 'stopped' } | { state: 'started'; shutdown: AbortController }
 
-function newCounters(): TransportCounters {
+function newCounters(): TransportStats {
   return {
     packetsSent: 0,
     packetsReceived: 0,
@@ -109,7 +88,7 @@ function newCounters(): TransportCounters {
 export class StreamTransport implements Transport, Startable {
   readonly packetProtocol: string
   readonly syncProtocol: string
-  readonly counters: TransportCounters = newCounters()
+  readonly counters: TransportStats = newCounters()
   readonly log: Logger
   readonly timeoutMs: number
   private readonly maxPacketBytes: number
@@ -268,7 +247,7 @@ export class StreamTransport implements Transport, Startable {
     this.channels.delete(id)
   }
 
-  stats(): TransportCounters {
+  stats(): TransportStats {
     let openStreams = 0
     let queuedFrames = 0
     for (const channel of this.channels.values()) {

@@ -3,14 +3,14 @@ import { UnexpectedEOFError } from '@libp2p/utils'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import type { Peer } from '@murmur/core'
 import { decode, encode } from 'it-length-prefixed'
-import type { FrameErrorKind } from './stream-transport.ts'
+import type { FrameErrorReason } from './index.ts'
 
 /**
  * Classifies a read error as a framing problem of the remote's making, or undefined for the
  * rest (a reset, an abort, a closed connection), which are not the sender's fault to count.
  * Both it-length-prefixed and @libp2p/utils name their errors the same way.
  */
-export function frameError(err: unknown): FrameErrorKind | undefined {
+export function frameError(err: unknown): FrameErrorReason | undefined {
   switch ((err as Error | undefined)?.name) {
     case 'SyncBudgetExceededError':
       return 'memory' // the announced length does not fit what is left of the inbound budget

@@ -49,6 +49,14 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
     )
     .addOption(
       new Option(
+        '--cluster <name>',
+        "the cluster's name: in every signature and protocol id, so clusters never merge by accident",
+      )
+        .default(DEFAULTS.cluster as string)
+        .env('MURMUR_CLUSTER'),
+    )
+    .addOption(
+      new Option(
         '--key-file <path>',
         'node identity; created with mode 0600 when missing, so restarts keep the peer id',
       ).env('MURMUR_KEY_FILE'),
@@ -92,6 +100,7 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
           retryIntervalMs: o.retryInterval,
           tags: o.tag ?? [],
           profile: o.profile as Profile,
+          cluster: o.cluster,
           keyFile: o.keyFile,
           pskFile: o.pskFile,
           allow: o.allow ?? [],
