@@ -32,14 +32,15 @@
  *
  * const node = await createLibp2p({
  *   // ... transports, connectionEncrypters, streamMuxers ...
- *   connectionManager: { allow: ['/ip4/127.0.0.1'] }, // see the inbound-threshold note below
+ *   connectionManager: { inboundConnectionThreshold: 100 }, // see the inbound-threshold note below
  *   services: { membership: membership({ profile: 'lan' }) },
  * })
  * await node.services.membership.join(['/ip4/10.0.0.1/tcp/4001/p2p/12D3KooW...'])
  * ```
  * A whole cluster joining through one seed at once opens many inbound connections to it in the
  * same second: raise the connection manager's `inboundConnectionThreshold` (5 per host per second
- * by default) or allow-list the cluster's hosts, as {@link createMurmurNode} does. Consider
+ * by default), as {@link createMurmurNode} does; do not allow-list hosts for it (an allow-listed
+ * host skips every inbound limit). Consider
  * `connectionMonitor: { enabled: false }` too: Murmur probes every member itself, and the
  * monitor's sweep over every connection every 10 s is the largest steady-state cost of a node
  * with many members (createMurmurNode disables it).
