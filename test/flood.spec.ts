@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
 import { setTimeout as delay } from 'node:timers/promises'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -9,6 +8,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { SYNC_PROTOCOL } from '@murmur/libp2p'
 import { createLibp2p } from 'libp2p'
 import { TestCluster } from './fixtures/cluster.ts'
+import { lengthPrefix, rssOf } from './fixtures/raw-peer.ts'
 
 const MiB = 1024 * 1024
 /** The agents' maxSyncBytes (the default): every attack frame announces the largest allowed. */
@@ -32,24 +32,6 @@ const RSS_GROWTH_BOUND = 192 * MiB
 
 interface Info {
   stats: { transport: { frameErrors: Record<string, number>; busyStreams?: number; syncBytesReserved?: number } }
-}
-
-/** A varint length prefix on its own. */
-function prefix(n: number): Uint8Array {
-  const out: number[] = []
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80)
-    n = Math.floor(n / 128)
-  }
-  out.push(n)
-  return Uint8Array.from(out)
-}
-
-async function rssOf(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)
-  if (kb === null) throw new Error(`no VmRSS for pid ${pid}`)
-  return Number(kb[1]) * 1024
 }
 
 const mib = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`
@@ -87,7 +69,7 @@ async function hammer(raw: Libp2p, target: string, first: Connection, end: numbe
     tally.opened++
     const opened = Date.now()
     try {
-      stream.send(prefix(FRAME))
+      stream.send(lengthPrefix(FRAME))
       let sent = 0
       while (sent < FRAME - chunk.byteLength && stream.status === 'open' && Date.now() < end) {
         if (!stream.send(chunk)) await stream.onDrain({ signal: AbortSignal.timeout(5000) })

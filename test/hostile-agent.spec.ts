@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import type { Libp2p, PrivateKey, Stream } from '@libp2p/interface'
-import { tcp } from '@libp2p/tcp'
+import type { Libp2p } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Update } from '@murmur/core'
-import { decodePushPull, encodePacket, encodePushPull, Kind, updateSigningBytes } from '@murmur/core/wire'
+import { decodePushPull, encodePacket, encodePushPull, Kind } from '@murmur/core/wire'
 import { PACKET_PROTOCOL, SYNC_PROTOCOL } from '@murmur/libp2p'
 import { encode } from 'it-length-prefixed'
-import { createLibp2p } from 'libp2p'
 import { TestCluster } from './fixtures/cluster.ts'
+import { rawPeer, readFrame, signClaim } from './fixtures/raw-peer.ts'
 
 interface Info {
   members: Record<string, number>
@@ -24,27 +21,6 @@ interface Info {
 }
 
 const EMPTY = new Uint8Array(0)
-
-async function rawPeer(key: PrivateKey): Promise<Libp2p> {
-  return createLibp2p({
-    privateKey: key,
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-  })
-}
-
-async function signed(u: Update, key: PrivateKey): Promise<Update> {
-  return { ...u, signature: new Uint8Array(await key.sign(updateSigningBytes(u))) }
-}
-
-/** Reads one length-prefixed frame from a stream (the push-pull response). */
-async function readFrame(stream: Stream, signal: AbortSignal): Promise<Uint8Array> {
-  const { lpStream } = await import('@libp2p/utils')
-  const lp = lpStream(stream, { maxDataLength: 8 * 1024 * 1024 })
-  return (await lp.read({ signal })).subarray()
-}
 
 describe('integration: hostile input against a running agent', function () {
   this.timeout(120_000)
@@ -106,9 +82,9 @@ describe('integration: hostile input against a running agent', function () {
       metadata: new TextEncoder().encode('{"n":"evil"}'),
       signature: EMPTY,
     }
-    packets.send(encode.single(encodePacket({ updates: [await signed(forged, key)] })))
+    packets.send(encode.single(encodePacket({ updates: [await signClaim(forged, key)] })))
     // a leave in the victim's name, and a claim that an alive member is "from" someone else
-    packets.send(encode.single(encodePacket({ updates: [await signed({ ...forged, kind: Kind.LEFT }, key)] })))
+    packets.send(encode.single(encodePacket({ updates: [await signClaim({ ...forged, kind: Kind.LEFT }, key)] })))
 
     // 4. replay: fetch the genuine signed state with a push-pull, then replay its claims twice
     const sync = await raw.dialProtocol(addr, SYNC_PROTOCOL)

@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import type { Libp2p, PrivateKey, Stream } from '@libp2p/interface'
+import type { Libp2p } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
-import { decodePushPull, encodePacket, encodePushPull, Kind, type Update, updateSigningBytes } from '@murmur/core/wire'
+import { decodePushPull, encodePacket, encodePushPull, Kind, type Update } from '@murmur/core/wire'
 import { createMurmurNode, PACKET_PROTOCOL, SYNC_PROTOCOL } from '@murmur/libp2p'
 import { encode } from 'it-length-prefixed'
-import { createLibp2p } from 'libp2p'
 import { TestCluster } from './fixtures/cluster.ts'
+import { rawPeer, readFrame, rssOf, signClaim } from './fixtures/raw-peer.ts'
 
 interface Info {
   incarnation: number
@@ -23,27 +19,8 @@ interface Info {
 const EMPTY = new Uint8Array(0)
 const LIMITS = { maxPacketBytes: 65_536, maxSyncBytes: 8 * 1024 * 1024, maxAddrsPerMember: 16 }
 
-async function rawPeer(key: PrivateKey): Promise<Libp2p> {
-  return createLibp2p({
-    privateKey: key,
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-  })
-}
-
-async function sign(u: Update, key: PrivateKey): Promise<Update> {
-  return { ...u, signature: new Uint8Array(await key.sign(updateSigningBytes(u))) }
-}
-
 function claim(kind: Kind, id: string, incarnation: number, from: string, addrs: string[] = []): Update {
   return { kind, id, incarnation, from, addrs, metadata: EMPTY, signature: EMPTY }
-}
-
-async function readFrame(stream: Stream, signal: AbortSignal): Promise<Uint8Array> {
-  const { lpStream } = await import('@libp2p/utils')
-  return (await lpStream(stream, { maxDataLength: 8 * 1024 * 1024 }).read({ signal })).subarray()
 }
 
 /** Polls `pred` every 100 ms until it holds or `ms` pass; returns whether it held. */
@@ -80,7 +57,7 @@ describe('integration: trust under attack, against real agents', function () {
     const addr = multiaddr(target.addrs[0])
     const packets = await raw.dialProtocol(addr, PACKET_PROTOCOL)
     const send = async (...updates: Update[]) => {
-      packets.send(encode.single(encodePacket({ updates: await Promise.all(updates.map((u) => sign(u, key))) })))
+      packets.send(encode.single(encodePacket({ updates: await Promise.all(updates.map((u) => signClaim(u, key))) })))
     }
     const victimInc = c.seen(target, victim)!.incarnation
     const targetInc = (await info()).incarnation
@@ -151,12 +128,12 @@ describe('integration: trust under attack, against real agents', function () {
     raw = await rawPeer(key)
     const packets = await raw.dialProtocol(multiaddr(target.addrs[0]), PACKET_PROTOCOL)
     const fresh = await Promise.all(Array.from({ length: 600 }, () => generateKeyPair('Ed25519')))
-    const rssBefore = rss(target.pid)
+    const rssBefore = await rssOf(target.pid)
     await c.api(target).get<Info>('/v1/info') // resets the event-loop histogram
     const claims = await Promise.all(
       fresh.map(async (k) => {
         const id = peerIdFromPrivateKey(k).toString()
-        return sign(claim(Kind.ALIVE, id, 0, id, ['/ip4/127.0.0.1/tcp/1'.padEnd(200, '0')]), k)
+        return signClaim(claim(Kind.ALIVE, id, 0, id, ['/ip4/127.0.0.1/tcp/1'.padEnd(200, '0')]), k)
       }),
     )
     // forged claims too: 6000 alive claims about a member, with garbage signatures (past the check budget)
@@ -182,7 +159,7 @@ describe('integration: trust under attack, against real agents', function () {
     console.log(
       `      flood: ${claims.length} fresh members + ${forged.length} forged claims; table ${members} members; ` +
         `drops ${JSON.stringify(after.stats.drops)}; event loop max ${after.eventLoop.maxMs} ms p99 ${after.eventLoop.p99Ms} ms; ` +
-        `RSS ${rssBefore} -> ${rss(target.pid)} MiB`,
+        `RSS ${Math.round(rssBefore / 2 ** 20)} -> ${Math.round((await rssOf(target.pid)) / 2 ** 20)} MiB`,
     )
     assert.ok(members <= 3 + 2 * 64 + 64 * 5, `table bounded by the admission rate (${members})`)
     const d = after.stats.drops
@@ -246,12 +223,3 @@ describe('integration: trust under attack, against real agents', function () {
     )
   })
 })
-
-function rss(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m ? Math.round(Number(m[1]) / 1024) : -1
-  } catch {
-    return -1
-  }
-}
