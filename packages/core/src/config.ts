@@ -107,6 +107,16 @@ export interface SwimConfig {
   userEventBufferSize: number
   /** How long leave() waits at most for the word to spread. @default 5000 */
   leaveTimeoutMs: number
+  /**
+   * Stall awareness: our own host stalling (a blocked event loop, a suspended VM, a GC pause) must
+   * not make us accuse others. A probe round whose timers ran more than `probeTimeoutMs` late
+   * ends inconclusive (no suspicion; a health penalty instead, counted in `inconclusiveProbes`);
+   * a probe tick that ran that late, or an event-loop delay that long reported by the host
+   * (`MembershipInit.loopDelay`), raises our local health score (counted in `stalls`); a
+   * suspicion timer that fired that late waits once more, so that refutations already in the
+   * sockets are read before anyone is declared dead. Off only to measure its effect. @default true
+   */
+  stallAwareness: boolean
 }
 
 /** The three profiles, as in memberlist. */
@@ -146,6 +156,7 @@ export const DEFAULTS = {
   maxPendingRelays: 32, // our own: bound on ping-req amplification
   userEventBufferSize: 1024, // Serf's event buffer is 64 Lamport times; we keep more events
   leaveTimeoutMs: 5000, // memberlist Leave's usual timeout in Consul and Serf
+  stallAwareness: true, // our own (memberlist has none): a stalled host doubts itself, not others
 } as const satisfies SwimConfig
 
 /** Deltas on top of {@link DEFAULTS}, as memberlist's DefaultWANConfig and DefaultLocalConfig. */
@@ -240,8 +251,10 @@ export function validateConfig(config: Record<string, unknown>): string[] {
       `cluster must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-', got ${JSON.stringify(config.cluster)}`,
     )
   }
-  if (config.lifeguard !== undefined && typeof config.lifeguard !== 'boolean') {
-    problems.push(`lifeguard must be true or false, got ${JSON.stringify(config.lifeguard)}`)
+  for (const key of ['lifeguard', 'stallAwareness']) {
+    if (config[key] !== undefined && typeof config[key] !== 'boolean') {
+      problems.push(`${key} must be true or false, got ${JSON.stringify(config[key])}`)
+    }
   }
   const { probeIntervalMs: pi, probeTimeoutMs: pt, maxPacketBytes: mp, packetBudgetBytes: pb } = config
   if (typeof pi === 'number' && typeof pt === 'number' && pt >= pi) {

@@ -4,8 +4,12 @@ import type { Member } from './member.ts'
 export interface ProbeResult {
   /** The member probed. */
   target: string
-  /** acked directly, acked through a helper (indirect), or failed (the member is now suspect). */
-  outcome: 'ack' | 'indirect-ack' | 'failed'
+  /**
+   * acked directly, acked through a helper (indirect), failed (the member is now suspect), or
+   * inconclusive: no ack, but our own timers ran too late for that to prove anything (our host
+   * stalled; stallAwareness), so nobody is suspected and our health score rises instead.
+   */
+  outcome: 'ack' | 'indirect-ack' | 'failed' | 'inconclusive'
   /** Round trip of the direct ping, when it was acked directly. */
   rttMs?: number
   /** The target's per-probe payload from its ack (application heartbeat data). */
@@ -15,6 +19,8 @@ export interface ProbeResult {
   /** When the round started (clock ms) and when it was scheduled to (for drift measurement). */
   startedAt: number
   scheduledAt: number
+  /** How late (ms) the latest of this round's timers ran, past its due time: our host's stall. */
+  lateMs?: number
 }
 
 /** A user event as delivered to listeners, once per event per node. */

@@ -54,6 +54,13 @@ export interface MembershipInit {
    * libp2p service derives it from the wall clock (seconds), or a persisted value. @default 0
    */
   initialIncarnation?: number
+  /**
+   * The host's measure of its own event-loop delay: the largest delay (ms) since the last call
+   * (e.g. perf_hooks.monitorEventLoopDelay's max, reset on each read). Read once per probe tick;
+   * a delay past probeTimeoutMs counts as a stall (stallAwareness) even when it did not hold
+   * back the probe timer itself. Optional: the engine also measures how late its own timers run.
+   */
+  loopDelay?: () => number
 }
 
 type Status = { state: 'stopped' } | { state: 'started'; leaving: boolean; startedAt: number; probeTimer: TimerId }
@@ -87,6 +94,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   private readonly onProbeTick = () => this.probeTick()
   /** When the next probe round is due (clock ms), for the probe event's drift figure. */
   private nextProbeAt: number | undefined
+  private readonly loopDelay: (() => number) | undefined
 
   constructor(init: MembershipInit) {
     super()
@@ -94,6 +102,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     this.id = init.id
     this.config = resolveConfig(init.config)
     this.transport = init.transport
+    this.loopDelay = init.loopDelay
     const random = init.random ?? mathRandom
     const list = new MemberList(random)
     const clock = init.clock ?? systemClock
@@ -406,10 +415,26 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     if (status.state !== 'started' || status.leaving) return
     // when this round was due: the gap to now is how late the host ran our timer
     const scheduledAt = this.nextProbeAt ?? this.ctx.clock.now()
+    this.noticeStall(this.ctx.clock.now() - scheduledAt)
     this.admission.reap()
     const target = this.ctx.list.nextProbeTarget()
     if (target !== undefined) this.prober.probe(target, scheduledAt)
     this.scheduleProbe(this.ctx.awareness.scale(this.config.probeIntervalMs))
+  }
+
+  /**
+   * Stall awareness: a probe tick that ran more than a probe timeout late, or a host-measured
+   * event-loop delay that long, means our own host stalled. We then doubt ourselves (Lifeguard's
+   * health score, one step per tick), so our next probes wait longer before accusing anyone.
+   */
+  private noticeStall(tickLateMs: number): void {
+    const { config } = this
+    if (!config.stallAwareness) return
+    const lateMs = Math.max(tickLateMs, this.loopDelay?.() ?? 0)
+    if (lateMs <= config.probeTimeoutMs) return
+    this.statsRef.stalls++
+    if (config.lifeguard) this.ctx.awareness.apply(1)
+    this.ctx.log('our host stalled: %d ms late', Math.round(lateMs))
   }
 
   private scheduleProbe(ms: number): void {

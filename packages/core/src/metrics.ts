@@ -77,6 +77,13 @@ export interface MembershipStats {
   tombstonesEvicted: number
   /** Our own ack payloads not sent because they exceeded maxAckPayloadBytes (an empty one went instead). */
   oversizedAckPayloads: number
+  /**
+   * Our probe rounds that ended inconclusive: their timers ran more than probeTimeoutMs late (our
+   * own host stalled), so a missing ack proves nothing about the target (stallAwareness).
+   */
+  inconclusiveProbes: number
+  /** Stalls of our own host noticed: a probe tick, or the host's event loop, more than probeTimeoutMs late (stallAwareness). */
+  stalls: number
   /** Full states merged from push-pulls (a requester's answer, a responder's request). */
   pushPulls: number
   /** Periodic syncs (as requester or responder) that found both tables equal by fingerprint. */
@@ -104,6 +111,8 @@ export function newStats(): MembershipStats {
     updatesStale: 0,
     userEvents: 0,
     oversizedAckPayloads: 0,
+    inconclusiveProbes: 0,
+    stalls: 0,
     unsendable: 0,
     tombstonesEvicted: 0,
     incarnationExhausted: 0,

@@ -26,6 +26,11 @@ interface OwnProbe {
   failed: FailedProbe[] | undefined
   indirectTimer: TimerId
   failTimer: TimerId
+  /** When the two timers are due (clock ms): how late they run is how long our host stalled. */
+  indirectDue: number
+  failDue: number
+  /** The most any of this round's timers ran late, in ms. */
+  lateMs: number
 }
 
 interface Relay {
@@ -69,14 +74,20 @@ export class Prober {
       failed: undefined,
       indirectTimer: undefined,
       failTimer: undefined,
+      indirectDue: 0,
+      failDue: 0,
+      lateMs: 0,
     }
     this.pending.set(seq, round)
     ctx.stats.probes++
     // the timers first: a transport that answers synchronously must find them to cancel
     const timeout = ctx.awareness.scale(ctx.config.probeTimeoutMs)
     const interval = ctx.awareness.scale(ctx.config.probeIntervalMs)
+    const failAfter = Math.max(interval, timeout + 1)
+    round.indirectDue = round.startedAt + timeout
+    round.failDue = round.startedAt + failAfter
     round.indirectTimer = ctx.clock.setTimeout(() => this.indirect(seq, round), timeout)
-    round.failTimer = ctx.clock.setTimeout(() => this.fail(seq, round), Math.max(interval, timeout + 1))
+    round.failTimer = ctx.clock.setTimeout(() => this.fail(seq, round), failAfter)
     // buddy system: a suspect learns of its suspicion from the very ping, and can refute at once
     const first = target.state === 'suspect' && target.stateClaim ? [target.stateClaim] : undefined
     this.send(target, { ping: { seq, target: target.id } }, first)
@@ -203,6 +214,9 @@ export class Prober {
 
   private indirect(seq: number, round: OwnProbe): void {
     const { ctx } = this
+    round.lateMs = Math.max(round.lateMs, ctx.clock.now() - round.indirectDue)
+    // Sent even when we ran late (the round is then inconclusive anyway): a helper's ack is
+    // still proof of life.
     round.failed = [{ at: round.startedAt, via: 'direct', outcome: 'timeout' }]
     round.helpers = new Set()
     round.nacks = new Set()
@@ -219,6 +233,11 @@ export class Prober {
     const { ctx } = this
     this.end(seq, round)
     const now = ctx.clock.now()
+    round.lateMs = Math.max(round.lateMs, now - round.failDue)
+    if (ctx.config.stallAwareness && round.lateMs > ctx.config.probeTimeoutMs) {
+      this.inconclusive(round)
+      return
+    }
     const failed = round.failed ?? []
     const helpers = round.helpers ?? new Set<string>()
     const nacks = round.nacks ?? new Set<string>()
@@ -235,6 +254,28 @@ export class Prober {
       healthScore: ctx.awareness.healthScore,
       startedAt: round.startedAt,
       scheduledAt: round.scheduledAt,
+      lateMs: round.lateMs,
+    })
+  }
+
+  /**
+   * A round whose timers ran more than a probe timeout late: our host stalled (a blocked event
+   * loop, a suspended VM), and the ack may well be waiting, unread, in a socket. A missing ack
+   * proves nothing about the target then; it says that we are unhealthy. So: no suspicion, and
+   * our own health score rises (Lifeguard's answer to a slow node), slowing our next accusations.
+   */
+  private inconclusive(round: OwnProbe): void {
+    const { ctx } = this
+    ctx.stats.inconclusiveProbes++
+    if (ctx.config.lifeguard) ctx.awareness.apply(1)
+    ctx.log('probe of %s inconclusive: our timers ran %d ms late', round.target.id, round.lateMs)
+    this.onResult({
+      target: round.target.id,
+      outcome: 'inconclusive',
+      healthScore: ctx.awareness.healthScore,
+      startedAt: round.startedAt,
+      scheduledAt: round.scheduledAt,
+      lateMs: round.lateMs,
     })
   }
 

@@ -366,7 +366,7 @@ export class ClaimTable {
         r.reason = { ...r.reason!, suspicionTimeoutMs: durationMs }
         this.accuse(r, Kind.DEAD, failedProbes)
       },
-      config.probeTimeoutMs,
+      config.stallAwareness ? config.probeTimeoutMs : 0,
     )
     ctx.emitMember('member:suspect', r)
   }

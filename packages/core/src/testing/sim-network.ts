@@ -36,7 +36,7 @@ interface Node {
   crashed: boolean
   paused: boolean
   /** Timers and packets held while paused, run on resume. */
-  held: Array<() => void>
+  held: Array<{ run: () => void; timer: boolean }>
   clock: Clock
   membership?: Membership
 }
@@ -171,12 +171,42 @@ export class SimNetwork {
     this.node(id).paused = true
   }
 
-  resume(id: string): void {
+  /**
+   * Ends a pause: what was held runs now, in the order it fell due, timers and packets
+   * interleaved; with `timersFirst`, every held timer runs before any held packet, as Node's
+   * event loop does after a block (its timers phase comes before it polls the sockets).
+   */
+  resume(id: string, options: { timersFirst?: boolean } = {}): void {
     const node = this.node(id)
     node.paused = false
     const held = node.held
     node.held = []
-    for (const run of held) run()
+    if (options.timersFirst === true) {
+      for (const h of held) if (h.timer) h.run()
+      for (const h of held) if (!h.timer) h.run()
+    } else {
+      for (const h of held) h.run()
+    }
+  }
+
+  /**
+   * A stall of `ms` from now, as a blocked event loop has one: the node runs nothing meanwhile;
+   * then its timers fire, late, before it reads what arrived (resume with timersFirst). A node
+   * already paused or crashed is left alone. Returns false then.
+   */
+  stall(id: string, ms: number): boolean {
+    const node = this.node(id)
+    if (node.paused || node.crashed) return false
+    node.paused = true
+    this.clock.setTimeout(() => {
+      if (!node.crashed) this.resume(id, { timersFirst: true })
+    }, ms)
+    return true
+  }
+
+  /** Is the node paused (or stalled) now? */
+  isPaused(id: string): boolean {
+    return this.nodes.get(id)?.paused === true
   }
 
   private node(id: string): Node {
@@ -197,7 +227,7 @@ export class SimNetwork {
       setTimeout: (fn, ms): TimerId =>
         base.setTimeout(() => {
           if (node.crashed) return
-          if (node.paused) node.held.push(fn)
+          if (node.paused) node.held.push({ run: fn, timer: true })
           else fn()
         }, ms),
       clearTimeout: (id) => base.clearTimeout(id),
@@ -238,7 +268,7 @@ export class SimNetwork {
       return
     }
     this.traffic.packetsDelivered++
-    if (node.paused) node.held.push(run)
+    if (node.paused) node.held.push({ run, timer: false })
     else run()
   }
 
