@@ -193,6 +193,9 @@ describe('integration: trust under attack, against real agents', function () {
     await b.exited
     await new Promise((r) => setTimeout(r, 1100)) // the incarnation counts seconds: let one pass
     const b2 = await c.spawn(1)
+    // above its old life from its first claim on, not by refuting its own old claims when it hears them
+    const fresh = await c.api(b2).get<Info>('/v1/info')
+    assert.ok(fresh.incarnation > old.incarnation, `started at ${fresh.incarnation}, was ${old.incarnation}`)
     await c.waitFor(
       () => (c.seen(a, b2)?.incarnation ?? 0) > old.incarnation && c.seen(a, b2)?.state === 'alive',
       30_000,
