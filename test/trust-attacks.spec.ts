@@ -64,10 +64,12 @@ describe('integration: trust under attack, against real agents', function () {
 
     // 1. a stranger's word is worth nothing: DEAD about the victim, SUSPECT of the target at 2^32 - 1
     await send(claim(Kind.DEAD, victim.id, victimInc, me), claim(Kind.SUSPECT, target.id, 0xffffffff, me))
-    assert.ok(
-      await eventually(async () => (await info()).stats.drops['untrusted-accuser'] >= 2, 10_000),
-      'both counted as untrusted',
-    )
+    const victimDead = () =>
+      c.events.slice(start).some((x) => x.e.event === 'member:dead' && (x.e as { id: string }).id === victim.id)
+    await eventually(async () => victimDead() || ((await info()).stats.drops?.['untrusted-accuser'] ?? 0) >= 2, 10_000)
+    assert.ok(!victimDead(), "a stranger's DEAD killed the victim")
+    assert.equal((await info()).incarnation, targetInc, "a stranger's accusation moved the target's incarnation")
+    assert.equal((await info()).stats.drops['untrusted-accuser'], 2, 'both counted as untrusted')
 
     // 2. now a member (it announces itself, signed): one member's DEAD is an accusation the victim
     //    refutes, never a verdict; accusations above an incarnation its subject announced are dropped
