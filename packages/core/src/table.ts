@@ -307,6 +307,9 @@ export class ClaimTable {
       if (prev === 'suspect') ctx.emitMember('member:alive', r)
       else if (prev === 'dead' || prev === 'left') ctx.emitMember('member:join', r)
       else if (changed) ctx.emitMember('member:update', r)
+      // the explanation went out with the event; an alive member keeps none (under loss every
+      // record would otherwise keep the last suspicion's, N^2 explanations across a cluster)
+      r.reason = undefined
       return
     }
     r.stateClaim = u
