@@ -61,7 +61,14 @@ import type {
   TypedEventTarget,
 } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { Member, Membership, MembershipEvents, ResolvedConfig, SwimConfig } from '@murmur/core'
+import {
+  InvalidArgumentError,
+  type Member,
+  type Membership,
+  type MembershipEvents,
+  type ResolvedConfig,
+  type SwimConfig,
+} from '@murmur/core'
 import { createNode } from './create-node.ts'
 import { MembershipServiceImpl } from './membership-service.ts'
 
@@ -254,13 +261,77 @@ export interface CreateMurmurNodeOptions {
   allow?: string[]
 }
 
+/** Options of a worker-mode {@link createMurmurNode}: the same, plus `worker: true` and the progress bound. */
+export interface CreateMurmurWorkerNodeOptions extends CreateMurmurNodeOptions {
+  /**
+   * Worker mode: run libp2p and the engine on a worker thread, so that an app that blocks its own
+   * thread (a long computation, a sync file read, a GC storm) does not stop the node answering
+   * probes. `services.membership` keeps the same API and types: reads (members(), self(),
+   * stats(), healthScore()) answer from a mirror the worker keeps current (stats() at most
+   * a second old), calls (join, leave, broadcast) cross a MessagePort. Costs a second V8 isolate
+   * (README: memory and latency figures). `membership.ackPayload` (a function) is not supported.
+   */
+  worker: true
+  /**
+   * The progress bound (Kafka's max.poll.interval.ms). This thread ticks a
+   * shared counter (no message per tick); when it stops ticking for `timeoutMs`, the app is
+   * alive but stuck, and the worker marks the node degraded in its signed metadata (or leaves).
+   */
+  progress?: ProgressOptions
+}
+
+/** The progress bound of a worker-mode node; see {@link CreateMurmurNodeOptions.progress}. */
+export interface ProgressOptions {
+  /** How long the app's thread may go without a tick before it counts as stuck, in ms (>= 100). */
+  timeoutMs: number
+  /**
+   * 'degrade': announce `degradedMetadata(metadata)` while stuck, and the app's own metadata again
+   * once it ticks (others see a member:update each way). 'leave': leave the cluster and stop the
+   * node, for good. @default 'degrade'
+   */
+  action?: 'degrade' | 'leave'
+  /**
+   * How this app marks its metadata degraded: called on this thread with each metadata set (the
+   * first one and every setMetadata), so that the worker holds the marked copy before it is
+   * needed. Required for 'degrade'. The CLI adds the tag `degraded=progress`.
+   */
+  degradedMetadata?: (metadata: Uint8Array) => Uint8Array
+}
+
+/**
+ * What both modes of {@link createMurmurNode} return: the membership service, the node's id and
+ * addresses, stop(). In-thread it is the libp2p node itself (`Libp2p` has all of this and more).
+ */
+export interface MurmurNode {
+  readonly peerId: PeerId
+  readonly services: { membership: MembershipService }
+  getMultiaddrs(): Multiaddr[]
+  stop(): void | Promise<void>
+}
+
+/** A worker-mode node: the {@link MurmurNode} API, plus the Worker itself (resourceLimits, exit events). */
+export interface MurmurWorkerNode extends MurmurNode {
+  readonly worker: import('node:worker_threads').Worker
+  stop(): Promise<void>
+}
+
 /**
  * A started libp2p node (TCP + Noise + Yamux, optional pnet and allow-list gater) running the
- * membership service at `services.membership`, joined to `options.join` when given.
+ * membership service at `services.membership`, joined to `options.join` when given. With
+ * `worker: true`, the same running on a worker thread (see {@link CreateMurmurNodeOptions.worker}).
  */
-export function createMurmurNode(
-  options: CreateMurmurNodeOptions = {},
-): Promise<Libp2p<{ membership: MembershipService }>> {
+export function createMurmurNode(options: CreateMurmurWorkerNodeOptions): Promise<MurmurWorkerNode>
+export function createMurmurNode(options?: CreateMurmurNodeOptions): Promise<Libp2p<{ membership: MembershipService }>>
+export async function createMurmurNode(
+  options: CreateMurmurNodeOptions | CreateMurmurWorkerNodeOptions = {},
+): Promise<MurmurNode> {
+  if ('worker' in options && options.worker === true) {
+    const { createWorkerNode } = await import('./worker-client.ts')
+    return createWorkerNode(options)
+  }
+  if ('progress' in options && options.progress !== undefined) {
+    throw new InvalidArgumentError('progress needs worker: true (the bound is kept by the worker thread)')
+  }
   return createNode(options)
 }
 

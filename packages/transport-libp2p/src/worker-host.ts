@@ -1,0 +1,175 @@
+/**
+ * The worker side of worker mode: runs libp2p and the engine on a thread of their own, answers
+ * the app's calls and mirrors the node's state to it. Started by createMurmurNode({ worker: true });
+ * not meant to be imported.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
+import type { Libp2p } from '@libp2p/interface'
+import { MEMBER_EVENT_NAMES } from '@murmur/core'
+import { createNode } from './create-node.ts'
+import type { MembershipService } from './index.ts'
+import {
+  type EventName,
+  type FromWorker,
+  type ToWorker,
+  toWireError,
+  type WorkerData,
+  type WorkerStatus,
+} from './worker-protocol.ts'
+
+const port = parentPort
+if (port === null) throw new Error('worker-host.js runs only as a worker thread (createMurmurNode({ worker: true }))')
+const data = workerData as WorkerData
+const post = (m: FromWorker) => port.postMessage(m)
+
+let node: Libp2p<{ membership: MembershipService }>
+try {
+  node = await createNode({
+    listen: data.listen,
+    privateKey: privateKeyFromProtobuf(data.privateKey),
+    psk: data.psk,
+    allow: data.allow,
+    membership: data.membership,
+  })
+} catch (err) {
+  post({ type: 'failed', error: toWireError(err) })
+  port.close()
+  throw err
+}
+const service = node.services.membership
+let metadata = service.self().metadata
+let degradedMetadata = data.progress?.degradedMetadata
+let degraded = false
+let probeEvents = false
+
+function status(): WorkerStatus {
+  return {
+    self: service.self(),
+    members: service.members(),
+    healthScore: service.healthScore(),
+    fingerprint: service.fingerprint(),
+    stats: service.stats(),
+    addrs: node.getMultiaddrs().map(String),
+    degraded,
+  }
+}
+
+const forwarded: EventName[] = [...MEMBER_EVENT_NAMES, 'user-event', 'probe']
+for (const name of forwarded) {
+  service.addEventListener(name, (e) => {
+    if (name === 'probe' && !probeEvents) return
+    post({ type: 'event', name, detail: (e as CustomEvent).detail })
+  })
+}
+
+const aborts = new Map<number, AbortController>()
+const statusTimer = setInterval(() => post({ type: 'status', status: status() }), data.statusIntervalMs)
+
+async function call(m: Extract<ToWorker, { type: 'call' }>): Promise<unknown> {
+  switch (m.method) {
+    case 'join': {
+      const [addrs, timeoutMs] = m.args
+      return service.join(addrs, { signal: signalFor(m.id, timeoutMs) })
+    }
+    case 'leave':
+      return service.leave({ signal: signalFor(m.id, m.args[0]) })
+    case 'setMetadata': {
+      const [next, marked] = m.args
+      metadata = next
+      degradedMetadata = marked ?? degradedMetadata
+      service.setMetadata(degraded && degradedMetadata !== undefined ? degradedMetadata : next)
+      return undefined
+    }
+    case 'broadcast':
+      return service.broadcast(m.args[0], m.args[1])
+    case 'setFaults':
+      return service.setFaults(m.args[0])
+    case 'status':
+      return undefined
+    case 'stop':
+      await stop()
+      return undefined
+  }
+}
+
+function signalFor(id: number, timeoutMs: number | undefined): AbortSignal {
+  const controller = new AbortController()
+  aborts.set(id, controller)
+  return timeoutMs === undefined
+    ? controller.signal
+    : AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutMs)])
+}
+
+async function stop(): Promise<void> {
+  clearInterval(statusTimer)
+  clearInterval(progressTimer)
+  await node.stop()
+}
+
+port.on('message', (m: ToWorker) => {
+  if (m.type === 'subscribe') {
+    probeEvents = m.on
+    return
+  }
+  if (m.type === 'abort') {
+    aborts.get(m.id)?.abort(new DOMException('aborted by the caller', 'AbortError'))
+    return
+  }
+  call(m).then(
+    (value) => {
+      aborts.delete(m.id)
+      post({ type: 'reply', id: m.id, ok: true, value, status: status() })
+    },
+    (err: unknown) => {
+      aborts.delete(m.id)
+      post({ type: 'reply', id: m.id, ok: false, error: toWireError(err), status: status() })
+    },
+  )
+})
+
+/**
+ * The progress bound (Kafka's max.poll.interval.ms): the app's thread ticks a shared counter; when
+ * it has not moved for timeoutMs, the app is alive but stuck. Degrade: announce the marked
+ * metadata, and the app's own again once it ticks. Leave: say goodbye and stop, for good.
+ */
+const counter = data.progress === undefined ? undefined : new Int32Array(data.progress.counter)
+let lastTick = counter === undefined ? 0 : Atomics.load(counter, 0)
+let lastProgressAt = performance.now()
+let leaving = false
+const progressTimer =
+  data.progress === undefined
+    ? undefined
+    : setInterval(() => {
+        const p = data.progress!
+        const now = performance.now()
+        const tick = Atomics.load(counter!, 0)
+        if (tick !== lastTick) {
+          lastTick = tick
+          const stalledMs = Math.round(now - lastProgressAt)
+          lastProgressAt = now
+          if (degraded) {
+            degraded = false
+            service.setMetadata(metadata)
+            post({ type: 'progress', state: 'recovered', stalledMs })
+          }
+          return
+        }
+        const stalledMs = Math.round(now - lastProgressAt)
+        if (stalledMs <= p.timeoutMs || degraded || leaving) return
+        if (p.action === 'leave') {
+          leaving = true
+          post({ type: 'progress', state: 'left', stalledMs })
+          void service
+            .leave()
+            .catch(() => {})
+            .then(() => stop())
+            .then(() => post({ type: 'status', status: status() }))
+          return
+        }
+        degraded = true
+        if (degradedMetadata !== undefined) service.setMetadata(degradedMetadata)
+        post({ type: 'progress', state: 'stalled', stalledMs })
+      }, data.progress.checkMs)
+
+post({ type: 'ready', peerId: node.peerId.toString(), config: service.config, status: status() })
