@@ -21,14 +21,18 @@ export interface AgentProcess {
 /**
  * Spawns `murmur agent --json` and resolves once it printed `ready`. Every later event goes to
  * `onEvent`. Rejects (and kills the child) when it exits or stays silent past `timeoutMs`.
+ * `wrap` is a command the agent runs under, e.g. `['ip', 'netns', 'exec', 'ns1']`; it must exec
+ * node in place (as `ip netns exec` does), so that `pid` stays the agent's own.
  */
 export function spawnAgent(
   name: string,
   args: string[],
   onEvent: (agent: AgentProcess, e: AgentEvent) => void,
   timeoutMs = 20_000,
+  wrap: readonly string[] = [],
 ): Promise<AgentProcess> {
-  const child = spawn(process.execPath, [BIN, 'agent', '--json', '--name', name, ...args], {
+  const [command, ...prefix] = [...wrap, process.execPath]
+  const child = spawn(command!, [...prefix, BIN, 'agent', '--json', '--name', name, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
