@@ -5,7 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { InvalidConfigError, type Profile, type SwimConfig } from '@murmur/core'
-import { createMurmurNode, type MembershipService } from '@murmur/libp2p'
+import { type CreateMurmurNodeOptions, createMurmurNode, type MembershipService, type MurmurNode } from '@murmur/libp2p'
 import { type AgentControl, createApiServer } from './api/server.ts'
 import {
   API_CLOSE_GRACE_MS,
@@ -22,7 +22,7 @@ import { createMetrics } from './metrics.ts'
 import { type AgentEvent, MEMBER_EVENTS, memberJson } from './model.ts'
 import { eventLine, type IO } from './output.ts'
 import { readSnapshot, SnapshotWriter, snapshotAddrs } from './snapshot.ts'
-import { decodeInfo, encodeInfo } from './tags.ts'
+import { DEGRADED_TAG, decodeInfo, encodeInfo } from './tags.ts'
 
 export interface AgentOptions {
   name?: string
@@ -46,9 +46,18 @@ export interface AgentOptions {
   testFaults: boolean
   /** SwimConfig overrides from `--config <file.json>`. */
   configFile?: string
+  /** `--worker`: libp2p and the engine on a worker thread (createMurmurNode({ worker: true })). */
+  worker?: boolean
+  /** `--progress-timeout`: the progress bound of worker mode, in ms. */
+  progressTimeoutMs?: number
+  /** `--progress-action`: degrade (tag degraded=progress) or leave. @default 'degrade' */
+  progressAction?: 'degrade' | 'leave'
 }
 
-type Node = Awaited<ReturnType<typeof createMurmurNode>>
+type Node = MurmurNode
+
+/** A one-shot stall (`blockLoopMs` without `blockEveryMs`) starts this long after the fault call was answered. */
+const BLOCK_ONCE_DELAY_MS = 50
 
 /** Runs one node until SIGINT/SIGTERM or an API leave; resolves to the exit code. */
 export async function runAgent(opts: AgentOptions, io: IO): Promise<number> {
@@ -83,13 +92,22 @@ async function startNode(
   metadata: Uint8Array,
   config: Partial<SwimConfig>,
 ): Promise<Node> {
+  const options: CreateMurmurNodeOptions = {
+    listen: opts.listen,
+    privateKey,
+    psk,
+    allow: opts.allow.length > 0 ? opts.allow : undefined,
+    membership: { profile: opts.profile, metadata, config: { cluster: opts.cluster, ...config } },
+  }
   try {
+    if (opts.worker !== true) return await createMurmurNode(options)
+    const progressTimeoutMs = opts.progressTimeoutMs
     return await createMurmurNode({
-      listen: opts.listen,
-      privateKey,
-      psk,
-      allow: opts.allow.length > 0 ? opts.allow : undefined,
-      membership: { profile: opts.profile, metadata, config: { cluster: opts.cluster, ...config } },
+      ...options,
+      worker: true,
+      ...(progressTimeoutMs === undefined
+        ? {}
+        : { progress: { timeoutMs: progressTimeoutMs, action: opts.progressAction, degradedMetadata: markDegraded } }),
     })
   } catch (err) {
     const e = err as Error & { code?: string }
@@ -104,6 +122,12 @@ async function startNode(
     }
     throw new CliError(`could not start the node: ${e.message}`, e.code ?? 'ERR_START')
   }
+}
+
+/** The progress bound's mark: the node's tags plus degraded=progress (`murmur members` shows it). */
+function markDegraded(metadata: Uint8Array): Uint8Array {
+  const info = decodeInfo(metadata)
+  return encodeInfo({ ...info, tags: { ...info.tags, [DEGRADED_TAG]: 'progress' } })
 }
 
 /** `--config`: a JSON object of SwimConfig overrides (validated by the engine, every problem listed). */
@@ -370,14 +394,15 @@ class Agent implements AgentControl {
       clearInterval(this.loopBlocker)
       const busy = Number(f.blockLoopMs ?? 0)
       const every = Number(f.blockEveryMs ?? 0)
-      if (busy > 0 && every > 0) {
-        this.loopBlocker = setInterval(() => {
-          const end = Date.now() + busy
-          while (Date.now() < end) {
-            // a deliberately blocked event loop: the slow-node test
-          }
-        }, every)
+      const block = () => {
+        const end = Date.now() + busy
+        while (Date.now() < end) {
+          // a deliberately blocked event loop: the slow-node and blocked-app tests
+        }
       }
+      // every > 0: a stall every `every` ms; no period: one stall, just after the API answered
+      if (busy > 0 && every > 0) this.loopBlocker = setInterval(block, every)
+      else if (busy > 0) this.loopBlocker = setTimeout(block, BLOCK_ONCE_DELAY_MS)
     }
   }
 

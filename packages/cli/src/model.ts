@@ -1,5 +1,5 @@
 import { type Explanation, MEMBER_EVENT_NAMES, type Member, type MemberState } from '@murmur/core'
-import { decodeInfo } from './tags.ts'
+import { DEGRADED_TAG, decodeInfo } from './tags.ts'
 
 /** A member as the control API, `--json` and the event handler show it. */
 export interface MemberJson {
@@ -14,6 +14,12 @@ export interface MemberJson {
   /** When this agent saw its state change (ISO time). */
   stateChangedAt: string
   reason: Explanation | null
+  /**
+   * Alive but stuck: its progress bound fired (the tag degraded=progress, see `--progress-timeout`);
+   * an app may route work away from it. Clears when it makes progress again.
+   * Always set by memberJson(); optional for readers of older agents.
+   */
+  degraded?: boolean
 }
 
 export function memberJson(m: Member): MemberJson {
@@ -28,6 +34,7 @@ export function memberJson(m: Member): MemberJson {
     rttMs: m.rttMs ?? null,
     stateChangedAt: new Date(m.stateChangedAt).toISOString(),
     reason: m.reason ? { ...m.reason } : null,
+    degraded: info.tags[DEGRADED_TAG] !== undefined,
   }
 }
 

@@ -68,7 +68,7 @@ export function membersTable(members: MemberJson[], color: boolean): string {
       shortId(m.id),
       m.name || '-',
       m.addrs[0] ?? '-',
-      paint(m.state, m.state, color),
+      paint(m.state, m.degraded && m.state === 'alive' ? 'alive, degraded' : m.state, color),
       String(m.incarnation),
       formatTags(m.tags) || '-',
       m.rttMs === null ? '-' : `${m.rttMs} ms`,
@@ -115,7 +115,8 @@ export function eventLine(e: AgentEvent, color: boolean, names?: (id: string) =>
     default: {
       const kind = e.event.slice('member:'.length)
       const why = e.event === 'member:suspect' || e.event === 'member:dead' ? `  ${explain(e.reason, names)}` : ''
-      return `${time} ${paint(e.state, kind.padEnd(10), color)} ${label(e)} inc ${e.incarnation}${why}`
+      const degraded = e.degraded === true && e.state === 'alive' ? ' (degraded)' : ''
+      return `${time} ${paint(e.state, kind.padEnd(10), color)} ${label(e)} inc ${e.incarnation}${degraded}${why}`
     }
   }
 }

@@ -8,6 +8,12 @@ export interface NodeInfo {
   tags: Record<string, string>
 }
 
+/**
+ * The tag a worker-mode agent's progress bound adds while its main thread is stuck (its value
+ * says why: 'progress'). `murmur members` shows such a member as degraded.
+ */
+export const DEGRADED_TAG = 'degraded'
+
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 

@@ -82,6 +82,23 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
     .addOption(new Option('--json', 'print one JSON object per line: `ready`, then every event'))
     .addOption(
       new Option(
+        '--worker',
+        'run libp2p and the engine on a worker thread: a blocked main thread (control API, event output) no longer stops heartbeats; costs a second V8 isolate (see README)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--progress-timeout <duration>',
+        'progress bound (implies --worker): when the main thread makes no progress this long, the node is marked degraded (tag degraded=progress) until it does, or leaves (--progress-action)',
+      ).argParser(parseDuration),
+    )
+    .addOption(
+      new Option('--progress-action <action>', 'what the progress bound does')
+        .choices(['degrade', 'leave'])
+        .default('degrade'),
+    )
+    .addOption(
+      new Option(
         '--test-faults',
         'enable POST /v1/faults (loss, partitions, a blocked event loop) for tests',
       ).hideHelp(),
@@ -111,6 +128,9 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
           json: o.json === true,
           testFaults: o.testFaults === true,
           configFile: o.config,
+          worker: o.worker === true || o.progressTimeout !== undefined,
+          progressTimeoutMs: o.progressTimeout,
+          progressAction: o.progressAction as 'degrade' | 'leave',
         },
         io,
       )
