@@ -24,6 +24,14 @@
  *   too (`pausedDeaths` shows them alone). The paused member's own suspicions are expected and
  *   counted apart (`pausedSuspicions`); the suspicions it raises itself on waking, when its held
  *   probe timers all fire at once, are false suspicions like any other.
+ * - stalls: --stall-fraction of the members (default 10%) each stall --stall-ms (default 2 s)
+ *   every --stall-every ms (default 30 s), at a random phase, as a blocked event loop does: the
+ *   node runs nothing, then its timers fire late, before it reads the packets that arrived
+ *   (SimNetwork.stall). Suspicions of a stalling member are counted apart (`stalledSuspicions`:
+ *   a stall past the probe timeout cannot be told from a failure by others); any death is false
+ *   (a stall shorter than the shortest suspicion timeout must kill nobody). Run it with and
+ *   without --no-stall-awareness to see what the engine's stall awareness buys;
+ *   `inconclusiveProbes` and `stallsNoticed` are the engine's own counters, summed.
  * - firstDetectionMs / fullDetectionMs (crash): from the crash to the first / the last survivor
  *   marking the crashed member dead; fullDetectionMs is null unless every survivor did within
  *   the window. detectionBoundMs = max suspicion timeout + 5 probe intervals.
@@ -51,7 +59,7 @@ import {
 import { SimNetwork } from '@murmur/core/testing'
 import { Kind } from '@murmur/core/wire'
 
-const SCENARIOS = ['steady', 'crash', 'update', 'pause'] as const
+const SCENARIOS = ['steady', 'crash', 'update', 'pause', 'stalls'] as const
 type Scenario = (typeof SCENARIOS)[number]
 const BOOTSTRAPS = ['restore', 'join'] as const
 type Bootstrap = (typeof BOOTSTRAPS)[number]
@@ -61,13 +69,17 @@ const USAGE = `usage: npm run bench:sim -- [options]
   --nodes <n>          cluster size, >= 2 (default 100)
   --seconds <s>        measured window, virtual seconds (default 60)
   --loss <p>           packet loss probability in [0, 1) (default 0)
-  --scenario <name>    steady | crash | update | pause (default steady)
+  --scenario <name>    steady | crash | update | pause | stalls (default steady)
   --seed <n>           seed of every random choice (default 1)
   --profile <name>     lan | wan | local (default lan)
   --no-lifeguard       plain SWIM: no local health, no nacks, fixed suspicion timeout
   --warmup <s>         virtual seconds before the window (default 10)
   --pause-ms <ms>      pause scenario: pause length (default: half the shortest suspicion timeout)
   --update-every <ms>  update scenario: time between metadata changes (default 5000)
+  --stall-fraction <p> stalls scenario: fraction of members that stall (default 0.1)
+  --stall-ms <ms>      stalls scenario: length of one stall (default 2000)
+  --stall-every <ms>   stalls scenario: time between a member's stalls (default 30000)
+  --no-stall-awareness the engine's stall awareness off (config stallAwareness false)
   --bootstrap <how>    restore | join (default restore)
   --latency-ms <ms>    one-way latency (default 1), plus --jitter-ms <ms> random (default 1)
   -h, --help           this text`
@@ -87,6 +99,10 @@ export interface Options {
   warmup: number
   pauseMs: number | undefined
   updateEvery: number
+  stallFraction: number
+  stallMs: number
+  stallEvery: number
+  stallAwareness: boolean
   bootstrap: Bootstrap
   latencyMs: number
   jitterMs: number
@@ -131,6 +147,10 @@ export function parseOptions(argv: string[]): Options | undefined {
         warmup: { type: 'string' },
         'pause-ms': { type: 'string' },
         'update-every': { type: 'string' },
+        'stall-fraction': { type: 'string' },
+        'stall-ms': { type: 'string' },
+        'stall-every': { type: 'string' },
+        'no-stall-awareness': { type: 'boolean' },
         bootstrap: { type: 'string' },
         'latency-ms': { type: 'string' },
         'jitter-ms': { type: 'string' },
@@ -157,6 +177,10 @@ export function parseOptions(argv: string[]): Options | undefined {
         ? undefined
         : number('pause-ms', s('pause-ms'), 0, (n) => n > 0, 'a number of ms > 0'),
     updateEvery: number('update-every', s('update-every'), 5000, (n) => n > 0, 'a number of ms > 0'),
+    stallFraction: number('stall-fraction', s('stall-fraction'), 0.1, (n) => n > 0 && n <= 1, 'a fraction in (0, 1]'),
+    stallMs: number('stall-ms', s('stall-ms'), 2000, (n) => n > 0, 'a number of ms > 0'),
+    stallEvery: number('stall-every', s('stall-every'), 30_000, (n) => n > 0, 'a number of ms > 0'),
+    stallAwareness: values['no-stall-awareness'] !== true,
     bootstrap: oneOf('bootstrap', s('bootstrap'), BOOTSTRAPS, 'restore'),
     latencyMs: number('latency-ms', s('latency-ms'), 1, (n) => n >= 0, 'a number >= 0'),
     jitterMs: number('jitter-ms', s('jitter-ms'), 1, (n) => n >= 0, 'a number >= 0'),
@@ -293,7 +317,7 @@ class Observer {
 export async function run(o: Options): Promise<Record<string, unknown>> {
   const totalStart = performance.now()
   const memory = new Memory()
-  const configInput = { profile: o.profile, lifeguard: o.lifeguard }
+  const configInput = { profile: o.profile, lifeguard: o.lifeguard, stallAwareness: o.stallAwareness }
   const config = resolveConfig(configInput)
   const minSuspicion = suspicionTimeout(config.suspicionMult, o.nodes, config.probeIntervalMs)
   const maxSuspicion = o.lifeguard ? config.suspicionMaxTimeoutMult * minSuspicion : minSuspicion
@@ -339,6 +363,26 @@ export async function run(o: Options): Promise<Record<string, unknown>> {
       net.clock.setTimeout(() => net.resume(v), pauseMs)
     }
   }
+  const isStalls = o.scenario === 'stalls'
+  let stallsStarted = 0
+  if (isStalls) {
+    const count = Math.max(1, Math.round(o.stallFraction * o.nodes))
+    const stallers = [...ids]
+    // a seeded choice of `count` members, each with its own phase
+    for (let i = stallers.length - 1; i > 0; i--) {
+      const j = Math.floor(random.next() * (i + 1))
+      ;[stallers[i], stallers[j]] = [stallers[j], stallers[i]]
+    }
+    for (const id of stallers.slice(0, count)) {
+      observer.paused.add(id)
+      const phase = Math.floor(random.next() * o.stallEvery)
+      for (let at = phase; at + o.stallMs <= windowMs; at += o.stallEvery) {
+        net.clock.setTimeout(() => {
+          if (net.stall(id, o.stallMs)) stallsStarted++
+        }, at)
+      }
+    }
+  }
   let updates = 0
   if (o.scenario === 'update') {
     for (let at = 0; at === 0 || at + o.updateEvery <= windowMs; at += o.updateEvery) {
@@ -379,7 +423,9 @@ export async function run(o: Options): Promise<Record<string, unknown>> {
   }
   latencies.sort((a, b) => a - b)
   full.sort((a, b) => a - b)
-  const excusedPause = o.scenario === 'pause' && pauseMs < minSuspicion
+  const excusedPause = (o.scenario === 'pause' && pauseMs < minSuspicion) || (isStalls && o.stallMs < minSuspicion)
+  const engineStats = nodes.map((m) => m.stats())
+  const sum = (k: 'inconclusiveProbes' | 'stalls') => engineStats.reduce((n, s) => n + s[k], 0)
   const isCrash = o.scenario === 'crash'
   const isUpdate = o.scenario === 'update'
 
@@ -392,6 +438,7 @@ export async function run(o: Options): Promise<Record<string, unknown>> {
     wallSeconds: round(wallSeconds),
     profile: o.profile,
     lifeguard: o.lifeguard,
+    stallAwareness: o.stallAwareness,
     firstDetectionMs: isCrash ? (detections[0] ?? null) : null,
     fullDetectionMs: isCrash && detections.length >= o.nodes - 1 ? detections[detections.length - 1] : null,
     falseSuspicions: observer.falseSuspicions.size,
@@ -420,6 +467,14 @@ export async function run(o: Options): Promise<Record<string, unknown>> {
     falseSuspicionEvents: observer.falseSuspicionEvents,
     falseDeathEvents: observer.falseDeathEvents,
     updates: isUpdate ? updates : null,
+    stallingMembers: isStalls ? observer.paused.size : null,
+    stallMs: isStalls ? o.stallMs : null,
+    stallEveryMs: isStalls ? o.stallEvery : null,
+    stallsStarted: isStalls ? stallsStarted : null,
+    stalledSuspicions: isStalls ? observer.pausedSuspicions.size : null,
+    stalledDeaths: isStalls ? observer.pausedDeaths.size : null,
+    inconclusiveProbes: sum('inconclusiveProbes'),
+    stallsNoticed: sum('stalls'),
     disseminationDeliveredRatio: isUpdate ? round(pairs === 0 ? 0 : latencies.length / pairs, 4) : null,
     disseminationFullP50Ms: isUpdate ? percentile(full, 50) : null,
     disseminationFullMaxMs: isUpdate && full.length === updates ? (full[full.length - 1] ?? null) : null,
