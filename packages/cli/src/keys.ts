@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, open, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { CliError, EXIT } from './errors.ts'
+
+/**
+ * @libp2p/crypto's keys, loaded on first use: `--api-token-file` (read by every client command)
+ * lives in this module too, and the client commands should not load libp2p's crypto.
+ */
+const libp2pKeys = () => import('@libp2p/crypto/keys')
 
 /** Where warnings about secret files go (stderr through the IO object). */
 export type Warn = (message: string) => void
@@ -80,6 +85,7 @@ export async function loadOrCreateKey(
     }
     return { key: await createKeyFile(path), created: true }
   }
+  const { privateKeyFromProtobuf } = await libp2pKeys()
   try {
     return { key: privateKeyFromProtobuf(bytes), created: false }
   } catch (err) {
@@ -91,6 +97,7 @@ export async function loadOrCreateKey(
 }
 
 export async function createKeyFile(path: string, overwrite = false): Promise<PrivateKey> {
+  const { generateKeyPair, privateKeyToProtobuf } = await libp2pKeys()
   const key = await generateKeyPair('Ed25519')
   await writeSecretFile(path, privateKeyToProtobuf(key), overwrite, 'ERR_KEY_FILE')
   return key

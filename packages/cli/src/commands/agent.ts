@@ -1,21 +1,29 @@
-import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings'
-import { peerIdFromString } from '@libp2p/peer-id'
+import { Command, Option } from '@commander-js/extra-typings'
 import { DEFAULTS, PROFILES, type Profile } from '@murmur/core'
-import { runAgent } from '../agent.ts'
+import { EXIT } from '../errors.ts'
 import { collect, parseApiAddress, parseDuration, parseMultiaddr, parseNonNegativeInt, parseTag } from '../options.ts'
 import type { IO } from '../output.ts'
 import { apiOption, type Outcome } from './common.ts'
 
 export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/7946'
 
-function parsePeerId(value: string): string {
-  try {
-    return peerIdFromString(value).toString()
-  } catch {
-    throw new InvalidArgumentError(
-      `"${value}" is not a libp2p peer id (e.g. 12D3KooW...; \`murmur info\` shows a node's)`,
-    )
-  }
+/**
+ * Peer ids in `--allow`, checked in the action, not in an option parser: @libp2p/peer-id (and the
+ * crypto under it) is loaded only by the agent, never by `murmur --help` or the client commands.
+ */
+async function parsePeerIds(command: Command, values: string[]): Promise<string[]> {
+  if (values.length === 0) return values
+  const { peerIdFromString } = await import('@libp2p/peer-id')
+  return values.map((value) => {
+    try {
+      return peerIdFromString(value).toString()
+    } catch {
+      return command.error(
+        `error: option '--allow <peer id>' argument '${value}' is invalid. "${value}" is not a libp2p peer id (e.g. 12D3KooW...; \`murmur info\` shows a node's)`,
+        { exitCode: EXIT.usage, code: 'commander.invalidArgument' },
+      )
+    }
+  })
 }
 
 export function makeAgentCommand(io: IO, outcome: Outcome) {
@@ -66,7 +74,9 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
         'MURMUR_PSK_FILE',
       ),
     )
-    .addOption(new Option('--allow <peer id>', 'admit only these peers, repeatable').argParser(collect(parsePeerId)))
+    .addOption(
+      new Option('--allow <peer id>', 'admit only these peers, repeatable').argParser(collect((v: string) => v)),
+    )
     .addOption(apiOption('where to serve the control API (loopback only; port 0 = any)'))
     .addOption(
       new Option(
@@ -107,7 +117,10 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
       'after',
       `\nTimings come from the profile (lan: probe every ${DEFAULTS.probeIntervalMs} ms, timeout ${DEFAULTS.probeTimeoutMs} ms, ${DEFAULTS.indirectChecks} indirect checks).`,
     )
-    .action(async (o) => {
+    .action(async (o, command) => {
+      const allow = await parsePeerIds(command as unknown as Command, o.allow ?? [])
+      // the agent's modules (libp2p and all under it) load here, not for the other commands
+      const { runAgent } = await import('../agent.ts')
       outcome.exitCode = await runAgent(
         {
           name: o.name,
@@ -120,7 +133,7 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
           cluster: o.cluster,
           keyFile: o.keyFile,
           pskFile: o.pskFile,
-          allow: o.allow ?? [],
+          allow,
           api: parseApiAddress(o.api),
           apiTokenFile: o.apiTokenFile,
           eventHandler: o.eventHandler,

@@ -1,6 +1,4 @@
 import { Command, Option } from '@commander-js/extra-typings'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { generateKey } from '@libp2p/pnet'
 import { createKeyFile, writeSecretFile } from '../keys.ts'
 import type { IO } from '../output.ts'
 
@@ -12,6 +10,7 @@ export function makeKeygenCommand(io: IO) {
     .addOption(new Option('--force', 'overwrite an existing file'))
     .action(async (path, o) => {
       if (o.psk) {
+        const { generateKey } = await import('@libp2p/pnet')
         const key = new Uint8Array(95)
         generateKey(key)
         await writeSecretFile(path, key, o.force === true, 'ERR_KEY_FILE')
@@ -19,6 +18,7 @@ export function makeKeygenCommand(io: IO) {
         return
       }
       const key = await createKeyFile(path, o.force === true)
+      const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
       io.out(peerIdFromPrivateKey(key).toString())
     })
 }
