@@ -9,7 +9,8 @@
 # 2. pnpm, the version pinned in package.json "packageManager", into .toolchain/pnpm.
 # 3. Dependencies with `pnpm install --frozen-lockfile`, re-run only when the lockfile or a
 #    package.json changed since the last install.
-# 4. `tsc -b` (incremental) unless MURMUR_SKIP_BUILD=1.
+# 4. `tsc -b` (incremental), then the `murmur` bundle (packages/cli/scripts/bundle.mjs, skipped
+#    when nothing changed), unless MURMUR_SKIP_BUILD=1.
 # Everything goes to stderr so that a command's stdout (JSON from benchmarks) stays clean.
 set -euo pipefail
 
@@ -87,6 +88,7 @@ if [ "${1:-}" = "pnpm" ] && [ "${2:-}" = "install" ]; then exec "$@"; fi
 ensure_deps
 if [ "${MURMUR_SKIP_BUILD:-0}" != "1" ]; then
   (cd "$ROOT" && tsc -b >&2) || die "the TypeScript build failed (errors above)."
+  (cd "$ROOT" && node packages/cli/scripts/bundle.mjs >&2) || die "bundling the murmur command failed (errors above)."
 fi
 [ "$#" -gt 0 ] || exit 0
 cd "$ROOT"

@@ -1,10 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { AgentEvent } from './model.ts'
 
-/** The `murmur` entry point next to this file (dist/src/bin.js). */
-export const BIN = fileURLToPath(new URL('./bin.js', import.meta.url))
+/**
+ * The `murmur` entry point: the bundle (dist/bundle/bin.js, built by scripts/bundle.mjs after
+ * `tsc -b`; it starts in about a third of the time), else the compiled dist/src/bin.js. The same
+ * relative URL finds the bundle from dist/src/ and from inside the bundle's own chunks.
+ */
+const BUNDLED_BIN = fileURLToPath(new URL('../bundle/bin.js', import.meta.url))
+export const BIN = existsSync(BUNDLED_BIN) ? BUNDLED_BIN : fileURLToPath(new URL('./bin.js', import.meta.url))
 
 export interface AgentProcess {
   name: string
