@@ -74,6 +74,7 @@ export class Admission {
     if (r === undefined || isLive(r.state)) return false
     this.ctx.list.remove(id)
     this.ctx.queue.remove(id)
+    this.ctx.vivaldi.forget(id)
     this.ctx.emitMember('member:reap', r)
     return true
   }

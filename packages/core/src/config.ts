@@ -96,6 +96,13 @@ export interface SwimConfig {
    */
   maxVerifiesPerPeerPerSecond: number
   /**
+   * Network coordinates (Vivaldi): a probe asks its target for its coordinate while ours is
+   * unsettled or the target has none yet, and then every Nth probe; each costs ~50 bytes in an
+   * ack. They refine our own coordinate and let any node estimate the RTT between any two
+   * members. 0: never (no coordinates). @default 8
+   */
+  coordinateEvery: number
+  /**
    * The cluster's name, part of every signature and of the libp2p protocol ids: claims of one
    * cluster are worthless in another, and two clusters on one network never merge by accident.
    * 1 to 64 characters of [A-Za-z0-9._-]. @default 'default'
@@ -152,6 +159,7 @@ export const DEFAULTS = {
   maxMembers: 4096, // our own: 4096 members of the largest claims (~1.9 KB with their state claim) fit maxSyncBytes
   maxNewMembersPerSecond: 64, // our own: a seed gossiping a start storm of 64 agents is not slowed
   maxVerifiesPerPeerPerSecond: 500, // our own: ~40 ms of Ed25519 checks per peer per second at most (~80 µs each); gossip news is a few claims a second
+  coordinateEvery: 8, // Serf sends one in every ack; settled coordinates need far fewer samples
   cluster: DEFAULT_CLUSTER, // our own: one cluster per network unless named
   maxPendingRelays: 32, // our own: bound on ping-req amplification
   userEventBufferSize: 1024, // Serf's event buffer is 64 Lamport times; we keep more events
@@ -223,6 +231,7 @@ const nonNegativeInts: (keyof SwimConfig)[] = [
   'maxAckPayloadBytes',
   'maxUserEventBytes',
   'maxPendingRelays',
+  'coordinateEvery',
 ]
 
 const CLUSTER_NAME = /^[A-Za-z0-9._-]{1,64}$/

@@ -20,6 +20,8 @@ export const DECODE_LIMITS = {
   updatesPerSync: 200_000,
   /** userEventBufferSize's ceiling. */
   eventsPerSync: 16_384,
+  /** A network coordinate's dimensions (VIVALDI.dimensions; one more is malformed). */
+  coordinateDimensions: 8,
 } as const
 
 /** The largest incarnation a claim can carry (uint32 on the wire): it never wraps; see SelfClaims. */

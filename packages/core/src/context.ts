@@ -2,6 +2,7 @@ import type { Awareness } from './awareness.ts'
 import type { Clock } from './clock.ts'
 import type { Update } from './codec/index.ts'
 import type { ResolvedConfig } from './config.ts'
+import type { VivaldiClient } from './coordinate.ts'
 import type { TransmitLimitedQueue } from './dissemination.ts'
 import type { MemberEventName } from './events.ts'
 import type { MemberList, MemberRecord } from './member-list.ts'
@@ -38,6 +39,8 @@ export interface Context {
   readonly log: Logger
   readonly signer: Signer
   readonly verifier: Verifier
+  /** This node's network coordinate, refined by direct probes. */
+  readonly vivaldi: VivaldiClient
   /** Checks signatures within each peer's budget; see Verification. */
   readonly verification: Verification
   emitMember(name: MemberEventName, record: MemberRecord): void

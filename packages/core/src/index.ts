@@ -35,6 +35,7 @@ export {
   type SwimConfig,
   validateConfig,
 } from './config.ts'
+export { type Coordinate, estimateRttMs, VIVALDI, VivaldiClient, validCoordinate } from './coordinate.ts'
 export { retransmitLimit } from './dissemination.ts'
 export {
   DecodeError,

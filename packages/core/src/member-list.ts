@@ -1,4 +1,5 @@
 import type { Update } from './codec/index.ts'
+import type { Coordinate } from './coordinate.ts'
 import { StateDigest } from './digest.ts'
 import type { Explanation, Member, MemberState } from './member.ts'
 import { type Random, randomInt, sampleK, shuffle } from './random.ts'
@@ -19,6 +20,8 @@ export interface MemberRecord {
   /** The signed claim behind a suspect, dead or left state. */
   stateClaim?: Update
   suspicion?: Suspicion
+  /** The network coordinate it sent with its last direct ack to us. */
+  coordinate?: Coordinate
 }
 
 export function snapshot(r: MemberRecord): Member {

@@ -7,6 +7,7 @@ import { decodePacket, type Packet, scanPacket, type Update } from './codec/inde
 import { type ConfigInput, type ResolvedConfig, resolveConfig } from './config.ts'
 import { MAX_INCARNATION } from './constants.ts'
 import { type Context, LOCAL } from './context.ts'
+import { type Coordinate, estimateRttMs, VivaldiClient } from './coordinate.ts'
 import { Corrections } from './corrections.ts'
 import { retransmitLimit, TransmitLimitedQueue } from './dissemination.ts'
 import { InvalidArgumentError, JoinFailedError, NotStartedError } from './errors.ts'
@@ -124,6 +125,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       signer: init.signer ?? unsigned,
       verifier,
       verification: new Verification({ config: this.config, clock, stats: this.statsRef, log, verifier }),
+      vivaldi: new VivaldiClient(random),
       emitMember: (name, r) => this.emitMember(name, r),
       admitted: init.admit ?? (() => true),
       clusterSize: () => list.liveCount + 1,
@@ -342,6 +344,37 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   /** Members alive or suspect, ourselves included. */
   get size(): number {
     return this.ctx.clusterSize()
+  }
+
+  /** This node's network coordinate (Vivaldi), refined by every direct probe that asked for one. */
+  coordinate(): Coordinate {
+    return this.ctx.vivaldi.coordinate
+  }
+
+  /**
+   * The estimated round trip time in ms between two members (`b` defaults to this node), from
+   * their network coordinates; undefined while either has none (a member's comes with a direct
+   * ack to one of our probes, so every live member has one after a probe pass).
+   */
+  estimateRtt(a: string, b: string = this.id): number | undefined {
+    const ca = this.coordinateOf(a)
+    const cb = this.coordinateOf(b)
+    return ca === undefined || cb === undefined ? undefined : estimateRttMs(ca, cb)
+  }
+
+  /** Up to `k` alive members nearest to this node by estimated RTT, nearest first. */
+  nearest(k: number, filter: (m: Member) => boolean = () => true): Array<{ member: Member; rttMs: number }> {
+    const out: Array<{ member: Member; rttMs: number }> = []
+    for (const r of this.ctx.list.values()) {
+      if (r.state !== 'alive' || r.coordinate === undefined) continue
+      const member = freezeMember(snapshot(r))
+      if (filter(member)) out.push({ member, rttMs: estimateRttMs(this.ctx.vivaldi.coordinate, r.coordinate) })
+    }
+    return out.sort((x, y) => x.rttMs - y.rttMs).slice(0, Math.max(0, k))
+  }
+
+  private coordinateOf(id: string): Coordinate | undefined {
+    return id === this.id ? this.ctx.vivaldi.coordinate : this.ctx.list.get(id)?.coordinate
   }
 
   /** Lifeguard local health: 0 is healthy, up to awarenessMaxMultiplier - 1. */

@@ -23,6 +23,7 @@ export type DropReason =
   | 'verify-shed' // a claim or event not checked: its sender's maxVerifiesPerPeerPerSecond was spent
   | 'ltime-jump' // a user event whose Lamport time is past MAX_LTIME_JUMP ahead of ours
   | 'relay-refused' // a ping-req from, or naming, someone who is not a live member
+  | 'invalid-coordinate' // a network coordinate of the wrong shape or out of bounds (the ack itself counts)
 
 export const DROP_REASONS: readonly DropReason[] = [
   'malformed',
@@ -46,6 +47,7 @@ export const DROP_REASONS: readonly DropReason[] = [
   'verify-shed',
   'ltime-jump',
   'relay-refused',
+  'invalid-coordinate',
 ]
 
 /** Counters kept by the engine; read them with `membership.stats()`. */

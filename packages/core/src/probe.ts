@@ -1,6 +1,7 @@
 import type { TimerId } from './clock.ts'
 import { type Ack, type Nack, owned, type Packet, type Ping, type PingReq, type Update } from './codec/index.ts'
 import type { Context } from './context.ts'
+import { type Coordinate, VIVALDI, validCoordinate } from './coordinate.ts'
 import type { ProbeResult } from './events.ts'
 import type { FailedProbe } from './member.ts'
 import { isLive, type MemberRecord } from './member-list.ts'
@@ -51,6 +52,8 @@ export class Prober {
   private seq = 0
   private readonly pending = new Map<number, OwnProbe | Relay>()
   private relays = 0
+  /** Probes sent, for coordinateEvery. */
+  private probesSent = 0
 
   constructor(
     private readonly ctx: Context,
@@ -90,7 +93,8 @@ export class Prober {
     round.failTimer = ctx.clock.setTimeout(() => this.fail(seq, round), failAfter)
     // buddy system: a suspect learns of its suspicion from the very ping, and can refute at once
     const first = target.state === 'suspect' && target.stateClaim ? [target.stateClaim] : undefined
-    this.send(target, { ping: { seq, target: target.id } }, first)
+    const wantCoordinate = this.wantCoordinate(target)
+    this.send(target, { ping: { seq, target: target.id, wantCoordinate } }, first)
   }
 
   onPing(from: string, ping: Ping): void {
@@ -98,7 +102,10 @@ export class Prober {
       this.ctx.stats.drops.misdirected++
       return
     }
-    this.send(this.peer(from), { ack: { seq: ping.seq, payload: this.ourAckPayload() } })
+    const ack: Ack = { seq: ping.seq, payload: this.ourAckPayload() }
+    if (ping.wantCoordinate)
+      ack.coordinate = { ...this.ctx.vivaldi.coordinate, vec: [...this.ctx.vivaldi.coordinate.vec] }
+    this.send(this.peer(from), { ack })
   }
 
   /**
@@ -152,7 +159,7 @@ export class Prober {
       }, nackAfter),
     }
     this.pending.set(seq, relay)
-    this.send(known, { ping: { seq, target: req.target } })
+    this.send(known, { ping: { seq, target: req.target, wantCoordinate: false } })
   }
 
   onAck(from: string, ack: Ack): void {
@@ -179,6 +186,7 @@ export class Prober {
     if (direct) {
       ctx.stats.acks++
       p.target.rttMs = now - p.startedAt
+      if (ack.coordinate !== undefined) this.observe(p.target, ack.coordinate, now - p.startedAt)
     } else {
       ctx.stats.indirectAcks++
     }
@@ -192,6 +200,28 @@ export class Prober {
       startedAt: p.startedAt,
       scheduledAt: p.scheduledAt,
     })
+  }
+
+  /**
+   * Should this probe ask for the target's coordinate? Always while ours is unsettled or the
+   * target has none yet (a new node converges, and learns everyone's, in one probe pass); then
+   * on every coordinateEvery-th probe, which keeps both fresh at a fraction of the bytes.
+   */
+  private wantCoordinate(target: MemberRecord): boolean {
+    const every = this.ctx.config.coordinateEvery
+    if (every === 0) return false
+    const unsettled = this.ctx.vivaldi.coordinate.error > VIVALDI.settledError || target.coordinate === undefined
+    return ++this.probesSent % every === 0 || unsettled
+  }
+
+  /** A direct ack's coordinate: refines ours with the RTT, and is kept as the member's. */
+  private observe(target: MemberRecord, coordinate: Coordinate, rttMs: number): void {
+    if (!validCoordinate(coordinate)) {
+      this.ctx.stats.drops['invalid-coordinate']++
+      return
+    }
+    target.coordinate = coordinate
+    this.ctx.vivaldi.update(target.id, coordinate, rttMs)
   }
 
   onNack(from: string, nack: Nack): void {

@@ -4,7 +4,7 @@
  * signature covers, the field table and the decode limits. Apps need none of it.
  * @packageDocumentation
  */
-export type { Packet, PushPull, Update, UserEvent } from './codec/index.ts'
+export type { Packet, PacketInput, PingInput, PushPull, Update, UserEvent } from './codec/index.ts'
 export {
   decodePacket,
   decodePushPull,

@@ -92,7 +92,7 @@ describe('bad input is dropped, counted, and changes nothing', () => {
       const { m } = await node()
       const bytes = Packet.encode({
         version: PROTOCOL_VERSION + 1,
-        ping: { seq: 1, target: 'a' },
+        ping: { seq: 1, target: 'a', wantCoordinate: false },
         updates: [],
         events: [],
       })

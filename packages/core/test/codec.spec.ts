@@ -35,8 +35,12 @@ function decodeFails(bytes: Uint8Array, reason: string, name = 'DecodeError'): v
 describe('codec', () => {
   it('round-trips a packet with every field', () => {
     const p = {
-      ping: { seq: 7, target: 'b' },
-      ack: { seq: 8, payload: Uint8Array.from([1, 2]) },
+      ping: { seq: 7, target: 'b', wantCoordinate: true },
+      ack: {
+        seq: 8,
+        payload: Uint8Array.from([1, 2]),
+        coordinate: { vec: [1.5, -2, 0, 0, 0, 0, 0, 0.25], error: 0.5, adjustment: -0.125, height: 0.5 },
+      },
       nack: { seq: 9 },
       pingReq: { seq: 10, target: 'c', targetAddrs: ['/ip4/1.2.3.4/tcp/5'] },
       updates: [
@@ -130,9 +134,9 @@ describe('codec', () => {
       claim(Kind.DEAD, 'd', 4294967295, 'a', { signature: big }),
     ]
     const events = [userEvent('a', 12, 'deploy', { payload: big }), userEvent('b', 0, 'x')]
-    const packets = [
+    const packets: Array<Partial<Packet>> = [
       {},
-      { ping: { seq: 1, target: 'b' } },
+      { ping: { seq: 1, target: 'b', wantCoordinate: true } },
       { ack: { seq: 4294967295, payload: big }, updates },
       { nack: { seq: 3 }, events },
       { pingReq: { seq: 2, target: 'c', targetAddrs: ['c'] }, updates, events },

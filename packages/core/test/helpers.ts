@@ -8,7 +8,7 @@ import {
   type UserEvent,
 } from '@murmur/core'
 import { ManualClock, SimNetwork, type SimOptions, seededRandom } from '@murmur/core/testing'
-import { decodePacket, encodePacket, Kind, type Packet } from '@murmur/core/wire'
+import { decodePacket, encodePacket, Kind, type Packet, type PacketInput } from '@murmur/core/wire'
 
 /** The seed of every test's randomness; override with MURMUR_SEED to replay a failure. */
 export const SEED = Number(process.env.MURMUR_SEED ?? 1)
@@ -35,7 +35,7 @@ export function userEvent(origin: string, ltime: number, name: string, extra: Pa
 }
 
 /** Encodes a packet: any probe fields plus updates and events. */
-export function packet(fields: Partial<Packet> = {}): Uint8Array {
+export function packet(fields: PacketInput = {}): Uint8Array {
   return encodePacket({ updates: [], events: [], ...fields })
 }
 

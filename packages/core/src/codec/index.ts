@@ -7,6 +7,9 @@ import { Kind, Packet, PushPull, Update, UserEvent } from './messages.ts'
 export { encodeUpdate } from './cache.ts'
 export { FIELDS } from './fields.ts'
 export type { Ack, Nack, Ping, PingReq } from './messages.ts'
+
+import type { Ping } from './messages.ts'
+
 export {
   type ClaimHeader,
   type ScannedClaims,
@@ -121,10 +124,16 @@ const SYNC_DIGEST_HI = tag(FIELDS.PushPull.digestHi, WIRE.varint)
 
 const NONE: never[] = []
 
-export function encodePacket(p: Omit<Packet, 'version' | 'updates' | 'events'> & Partial<Packet>): Uint8Array {
+/** A ping as callers write it: `wantCoordinate` may be left out (false). */
+export type PingInput = Omit<Ping, 'wantCoordinate'> & Partial<Pick<Ping, 'wantCoordinate'>>
+
+/** What encodePacket takes: any probe message, plus updates and events (both optional). */
+export type PacketInput = Omit<Partial<Packet>, 'version' | 'ping'> & { ping?: PingInput }
+
+export function encodePacket(p: PacketInput): Uint8Array {
   const head = Packet.encode({
     version: PROTOCOL_VERSION,
-    ping: p.ping,
+    ping: p.ping === undefined ? undefined : { wantCoordinate: false, ...p.ping },
     ack: p.ack,
     nack: p.nack,
     pingReq: p.pingReq,
@@ -146,6 +155,7 @@ export function decodePacket(bytes: Uint8Array, limits: CodecLimits): Packet {
       events: DECODE_LIMITS.eventsPerPacket,
       updates$: { addrs: limits.maxAddrsPerMember },
       pingReq: { targetAddrs: limits.maxAddrsPerMember },
+      ack: { coordinate: { vec: DECODE_LIMITS.coordinateDimensions } },
     }
     if (Object.isFrozen(limits)) packetLimits.set(limits, decodeLimits)
   }

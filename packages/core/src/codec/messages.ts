@@ -453,6 +453,7 @@ export namespace UserEvent {
 export interface Ping {
   seq: number
   target: string
+  wantCoordinate: boolean
 }
 
 export namespace Ping {
@@ -475,13 +476,19 @@ export namespace Ping {
           w.string(obj.target)
         }
 
+        if ((obj.wantCoordinate != null && obj.wantCoordinate !== false)) {
+          w.uint32(24)
+          w.bool(obj.wantCoordinate)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           seq: 0,
-          target: ''
+          target: '',
+          wantCoordinate: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -496,6 +503,10 @@ export namespace Ping {
             }
             case 2: {
               obj.target = reader.string()
+              break
+            }
+            case 3: {
+              obj.wantCoordinate = reader.bool()
               break
             }
             default: {
@@ -527,6 +538,13 @@ export namespace Ping {
               }
               break
             }
+            case 3: {
+              yield {
+                field: `${prefix}.wantCoordinate`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -549,6 +567,11 @@ export namespace Ping {
     value: string
   }
 
+  export interface PingWantCoordinateFieldEvent {
+    field: '$.wantCoordinate'
+    value: boolean
+  }
+
   export function encode (obj: Partial<Ping>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Ping.codec())
   }
@@ -557,7 +580,7 @@ export namespace Ping {
     return decodeMessage(buf, Ping.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Ping>): Generator<PingSeqFieldEvent | PingTargetFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Ping>): Generator<PingSeqFieldEvent | PingTargetFieldEvent | PingWantCoordinateFieldEvent> {
     return streamMessage(buf, Ping.codec(), opts)
   }
 }
@@ -565,6 +588,7 @@ export namespace Ping {
 export interface Ack {
   seq: number
   payload: Uint8Array<ArrayBuffer>
+  coordinate?: Coordinate
 }
 
 export namespace Ack {
@@ -585,6 +609,11 @@ export namespace Ack {
         if ((obj.payload != null && obj.payload.byteLength > 0)) {
           w.uint32(18)
           w.bytes(obj.payload)
+        }
+
+        if (obj.coordinate != null) {
+          w.uint32(26)
+          Coordinate.codec().encode(obj.coordinate, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -608,6 +637,12 @@ export namespace Ack {
             }
             case 2: {
               obj.payload = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.coordinate = Coordinate.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.coordinate
+              })
               break
             }
             default: {
@@ -639,6 +674,13 @@ export namespace Ack {
               }
               break
             }
+            case 3: {
+              yield * Coordinate.codec().stream(reader, reader.uint32(), `${prefix}.coordinate`, {
+                limits: opts.limits?.coordinate
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -661,6 +703,27 @@ export namespace Ack {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface AckCoordinateVecFieldEvent {
+    field: '$.coordinate.vec[]'
+    index: number
+    value: number
+  }
+
+  export interface AckCoordinateErrorFieldEvent {
+    field: '$.coordinate.error'
+    value: number
+  }
+
+  export interface AckCoordinateAdjustmentFieldEvent {
+    field: '$.coordinate.adjustment'
+    value: number
+  }
+
+  export interface AckCoordinateHeightFieldEvent {
+    field: '$.coordinate.height'
+    value: number
+  }
+
   export function encode (obj: Partial<Ack>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Ack.codec())
   }
@@ -669,8 +732,185 @@ export namespace Ack {
     return decodeMessage(buf, Ack.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Ack>): Generator<AckSeqFieldEvent | AckPayloadFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Ack>): Generator<AckSeqFieldEvent | AckPayloadFieldEvent | AckCoordinateVecFieldEvent | AckCoordinateErrorFieldEvent | AckCoordinateAdjustmentFieldEvent | AckCoordinateHeightFieldEvent> {
     return streamMessage(buf, Ack.codec(), opts)
+  }
+}
+
+export interface Coordinate {
+  vec: number[]
+  error: number
+  adjustment: number
+  height: number
+}
+
+export namespace Coordinate {
+  let _codec: Codec<Coordinate>
+
+  export const codec = (): Codec<Coordinate> => {
+    if (_codec == null) {
+      _codec = message<Coordinate>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.vec != null && obj.vec.length > 0) {
+          for (const value of obj.vec) {
+            w.uint32(13)
+            w.float(value)
+          }
+        }
+
+        if ((obj.error != null && obj.error !== 0)) {
+          w.uint32(21)
+          w.float(obj.error)
+        }
+
+        if ((obj.adjustment != null && obj.adjustment !== 0)) {
+          w.uint32(29)
+          w.float(obj.adjustment)
+        }
+
+        if ((obj.height != null && obj.height !== 0)) {
+          w.uint32(37)
+          w.float(obj.height)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          vec: [],
+          error: 0,
+          adjustment: 0,
+          height: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.vec != null && obj.vec.length === opts.limits.vec) {
+                throw new MaxLengthError('Decode error - repeated field "vec" had too many elements')
+              }
+
+              obj.vec.push(reader.float())
+              break
+            }
+            case 2: {
+              obj.error = reader.float()
+              break
+            }
+            case 3: {
+              obj.adjustment = reader.float()
+              break
+            }
+            case 4: {
+              obj.height = reader.float()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          vec: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.vec != null && obj.vec === opts.limits.vec) {
+                throw new MaxLengthError('Streaming decode error - repeated field "vec" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.vec[]`,
+                index: obj.vec,
+                value: reader.float()
+              }
+
+              obj.vec++
+
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.error`,
+                value: reader.float()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.adjustment`,
+                value: reader.float()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.height`,
+                value: reader.float()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface CoordinateVecFieldEvent {
+    field: '$.vec[]'
+    index: number
+    value: number
+  }
+
+  export interface CoordinateErrorFieldEvent {
+    field: '$.error'
+    value: number
+  }
+
+  export interface CoordinateAdjustmentFieldEvent {
+    field: '$.adjustment'
+    value: number
+  }
+
+  export interface CoordinateHeightFieldEvent {
+    field: '$.height'
+    value: number
+  }
+
+  export function encode (obj: Partial<Coordinate>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Coordinate.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Coordinate>): Coordinate {
+    return decodeMessage(buf, Coordinate.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Coordinate>): Generator<CoordinateVecFieldEvent | CoordinateErrorFieldEvent | CoordinateAdjustmentFieldEvent | CoordinateHeightFieldEvent> {
+    return streamMessage(buf, Coordinate.codec(), opts)
   }
 }
 
@@ -1158,6 +1398,11 @@ export namespace Packet {
     value: string
   }
 
+  export interface PacketPingWantCoordinateFieldEvent {
+    field: '$.ping.wantCoordinate'
+    value: boolean
+  }
+
   export interface PacketAckSeqFieldEvent {
     field: '$.ack.seq'
     value: number
@@ -1166,6 +1411,27 @@ export namespace Packet {
   export interface PacketAckPayloadFieldEvent {
     field: '$.ack.payload'
     value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface PacketAckCoordinateVecFieldEvent {
+    field: '$.ack.coordinate.vec[]'
+    index: number
+    value: number
+  }
+
+  export interface PacketAckCoordinateErrorFieldEvent {
+    field: '$.ack.coordinate.error'
+    value: number
+  }
+
+  export interface PacketAckCoordinateAdjustmentFieldEvent {
+    field: '$.ack.coordinate.adjustment'
+    value: number
+  }
+
+  export interface PacketAckCoordinateHeightFieldEvent {
+    field: '$.ack.coordinate.height'
+    value: number
   }
 
   export interface PacketNackSeqFieldEvent {
@@ -1269,7 +1535,7 @@ export namespace Packet {
     return decodeMessage(buf, Packet.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Packet>): Generator<PacketVersionFieldEvent | PacketPingSeqFieldEvent | PacketPingTargetFieldEvent | PacketAckSeqFieldEvent | PacketAckPayloadFieldEvent | PacketNackSeqFieldEvent | PacketPingReqSeqFieldEvent | PacketPingReqTargetFieldEvent | PacketPingReqTargetAddrsFieldEvent | PacketUpdatesKindFieldEvent | PacketUpdatesIdFieldEvent | PacketUpdatesIncarnationFieldEvent | PacketUpdatesFromFieldEvent | PacketUpdatesAddrsFieldEvent | PacketUpdatesMetadataFieldEvent | PacketUpdatesSignatureFieldEvent | PacketEventsOriginFieldEvent | PacketEventsLtimeFieldEvent | PacketEventsNameFieldEvent | PacketEventsPayloadFieldEvent | PacketEventsSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Packet>): Generator<PacketVersionFieldEvent | PacketPingSeqFieldEvent | PacketPingTargetFieldEvent | PacketPingWantCoordinateFieldEvent | PacketAckSeqFieldEvent | PacketAckPayloadFieldEvent | PacketAckCoordinateVecFieldEvent | PacketAckCoordinateErrorFieldEvent | PacketAckCoordinateAdjustmentFieldEvent | PacketAckCoordinateHeightFieldEvent | PacketNackSeqFieldEvent | PacketPingReqSeqFieldEvent | PacketPingReqTargetFieldEvent | PacketPingReqTargetAddrsFieldEvent | PacketUpdatesKindFieldEvent | PacketUpdatesIdFieldEvent | PacketUpdatesIncarnationFieldEvent | PacketUpdatesFromFieldEvent | PacketUpdatesAddrsFieldEvent | PacketUpdatesMetadataFieldEvent | PacketUpdatesSignatureFieldEvent | PacketEventsOriginFieldEvent | PacketEventsLtimeFieldEvent | PacketEventsNameFieldEvent | PacketEventsPayloadFieldEvent | PacketEventsSignatureFieldEvent> {
     return streamMessage(buf, Packet.codec(), opts)
   }
 }

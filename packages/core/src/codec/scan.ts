@@ -474,7 +474,9 @@ export function scanPacket(bytes: Uint8Array, limits: CodecLimits): ScannedPacke
       claims: top.claims === 0 ? NO_CLAIMS : new Claims(bytes, top.claims, PK.updates, maxAddrsPerMember),
     }
     if (top.values[PK.ping] >= 0) p.ping = Ping.decode(sub(PK.ping))
-    if (top.values[PK.ack] >= 0) p.ack = Ack.decode(sub(PK.ack))
+    if (top.values[PK.ack] >= 0) {
+      p.ack = Ack.decode(sub(PK.ack), { limits: { coordinate: { vec: DECODE_LIMITS.coordinateDimensions } } })
+    }
     if (top.values[PK.nack] >= 0) p.nack = Nack.decode(sub(PK.nack))
     if (top.values[PK.pingReq] >= 0) {
       p.pingReq = PingReq.decode(sub(PK.pingReq), { limits: { targetAddrs: maxAddrsPerMember } })
