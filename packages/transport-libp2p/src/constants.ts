@@ -74,6 +74,20 @@ export const CHANNEL_SWEEP_MS = 10_000
 export const SEND_BUFFER_FRAMES = 64
 export const SEND_BUFFER_BYTES = 256 * 1024
 
+/**
+ * Stall timeout (StreamTransportInit.stallTimeoutMs), by default max(MIN_STALL_TIMEOUT_MS,
+ * timeoutMs / STALL_TIMEOUT_DIVISOR): 2 s for the 'lan' profile's 10 s request timeout, 1 s for
+ * 'local', 6 s for 'wan'. A connection in use must answer a yamux ping within it, or it is aborted:
+ * a cut that drops packets silently leaves TCP retransmitting on exponential backoff (RTO 0.2 s
+ * doubling: by 60 s into a cut the next retransmission is ~50 s away), with libp2p still calling
+ * the connection open. It also bounds one dial attempt, since a lost SYN is only re-sent after
+ * 1, 3, 7, 15 s. Not the probe timeout itself: a pong comes from the remote's event loop, which on
+ * a loaded host stalls for up to ~0.4 s, and a wrongly aborted connection costs more than a
+ * missed probe (everything queued on it is lost).
+ */
+export const MIN_STALL_TIMEOUT_MS = 1000
+export const STALL_TIMEOUT_DIVISOR = 5
+
 /** Public keys cached by the signature verifier (one per member id seen). */
 export const MAX_CACHED_KEYS = 4096
 

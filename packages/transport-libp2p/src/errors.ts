@@ -56,3 +56,16 @@ export class PeerBusyError extends Error {
     this.name = 'PeerBusyError'
   }
 }
+
+/**
+ * A connection did not answer a yamux ping within the stall timeout: it no longer moves data (a
+ * silent cut leaves TCP retransmitting, with libp2p still calling the connection open). It is
+ * aborted, and the next send or request dials afresh.
+ */
+export class StalledConnectionError extends Error {
+  readonly code = 'ERR_STALLED_CONNECTION'
+  constructor(message = 'the connection answered no ping within the stall timeout') {
+    super(message)
+    this.name = 'StalledConnectionError'
+  }
+}

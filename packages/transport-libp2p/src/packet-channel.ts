@@ -23,6 +23,8 @@ export interface ChannelHost {
   idle(channel: PacketChannel): void
   /** A write did not drain within timeoutMs: the connection under it may be dead. */
   stalled(connection: Connection, err: Error): void
+  /** A frame was written on `connection`: the host checks, now and then, that it still moves data. */
+  sent(connection: Connection): void
 }
 
 /**
@@ -121,6 +123,7 @@ export class PacketChannel {
         const ready = stream.send(encode.single(frame))
         counters.packetsSent++
         counters.bytesSent += frame.byteLength
+        if (this.connection !== undefined) this.host.sent(this.connection)
         if (!ready) {
           drain = AbortSignal.timeout(this.host.timeoutMs)
           await stream.onDrain({ signal: drain })

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises'
-import type { ComponentLogger, Connection, Logger, Startable, Stream } from '@libp2p/interface'
+import type { ComponentLogger, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import {
   InvalidArgumentError,
   MessageTooLargeError,
@@ -19,15 +19,17 @@ import {
   MAX_OUTBOUND_PACKET_STREAMS,
   MAX_OUTBOUND_SYNC_STREAMS,
   MAX_SYNC_STREAMS_PER_PEER,
+  MIN_STALL_TIMEOUT_MS,
   PROTOCOL_PREFIX,
   protocolsFor,
+  STALL_TIMEOUT_DIVISOR,
   SYNC_BUFFER_FRAMES,
 } from './constants.ts'
-import { PeerBlockedError, PeerNotAllowedError, TransportStoppedError } from './errors.ts'
+import { PeerBlockedError, PeerNotAllowedError, StalledConnectionError, TransportStoppedError } from './errors.ts'
 import { type InboundContext, SyncLimits, servePacketStream, serveSyncStream } from './inbound.ts'
 import type { Faults, FrameErrorReason, MembershipComponents, TransportStats } from './index.ts'
 import { type ChannelHost, type OpenedStream, PacketChannel } from './packet-channel.ts'
-import { dialAddrs, frameError, readFrame, seedPeerId, writeFrame } from './stream-utils.ts'
+import { dialAddrs, frameError, muxerPing, raceSignal, readFrame, seedPeerId, writeFrame } from './stream-utils.ts'
 
 export type StreamTransportComponents = Pick<MembershipComponents, 'registrar' | 'connectionManager'> & {
   logger: ComponentLogger
@@ -52,6 +54,14 @@ export interface StreamTransportInit {
   maxChannels?: number
   /** A send channel unused this long is closed. @default max(CHANNEL_IDLE_MS, 2 x timeoutMs) */
   channelIdleMs?: number
+  /**
+   * A connection we send on must answer a yamux ping within this long (asked at most once per
+   * this period while it is in use, and before a request or a new packet stream reuses it), or
+   * it is aborted and the next send dials afresh. Also the bound of one dial attempt (a request
+   * or packet stream dials again until its own deadline). See MIN_STALL_TIMEOUT_MS.
+   * @default max(MIN_STALL_TIMEOUT_MS, timeoutMs / STALL_TIMEOUT_DIVISOR)
+   */
+  stallTimeoutMs?: number
 }
 
 type Status = { state: 'stopped' } | { state: 'started'; shutdown: AbortController }
@@ -102,6 +112,11 @@ export class StreamTransport implements Transport, Startable {
   private readonly syncLimits: SyncLimits
   /** Connections whose last use stalled: connect() dials afresh instead of reusing them. */
   private readonly stale = new WeakSet<Connection>()
+  readonly stallTimeoutMs: number
+  /** When each connection last proved it moves data (a ping answered, or our dial of it), Date.now(). */
+  private readonly confirmed = new WeakMap<Connection, number>()
+  /** The ping in flight on each connection: true once answered, false once it failed. */
+  private readonly pings = new WeakMap<Connection, Promise<boolean>>()
   private readonly host: ChannelHost
   private handlers: TransportHandlers | undefined
   private dropRate = 0
@@ -124,6 +139,7 @@ export class StreamTransport implements Transport, Startable {
     )
     this.maxChannels = init.maxChannels ?? MAX_CHANNELS
     this.channelIdleMs = init.channelIdleMs ?? Math.max(CHANNEL_IDLE_MS, 2 * init.timeoutMs)
+    this.stallTimeoutMs = init.stallTimeoutMs ?? Math.max(MIN_STALL_TIMEOUT_MS, init.timeoutMs / STALL_TIMEOUT_DIVISOR)
     this.log = components.logger.forComponent('murmur:transport')
     this.host = {
       counters: this.counters,
@@ -134,6 +150,7 @@ export class StreamTransport implements Transport, Startable {
         if (this.channels.get(channel.id) === channel && channel.queued === 0) this.channels.delete(channel.id)
       },
       stalled: (connection, err) => this.markStalled(connection, err),
+      sent: (connection) => void this.verify(connection),
     }
   }
 
@@ -329,23 +346,121 @@ export class StreamTransport implements Transport, Startable {
   }
 
   /**
-   * An open connection to the member, else a dial of its announced addresses (with /p2p/). A
-   * connection whose last use stalled is not reused: a fresh one is dialled (force), and the
-   * stalled ones are closed once it is up.
+   * Proves that `connection` still moves data: a yamux ping, which the remote's muxer answers
+   * only once everything we wrote before it has arrived. Skipped (true) when the connection did
+   * so within the last stallTimeoutMs; one ping at a time per connection. A ping unanswered
+   * within stallTimeoutMs aborts the connection (its streams reset, the send channel on it
+   * reopens on a fresh dial): TCP would otherwise hold it open, retransmitting, for minutes.
+   * Without a muxer ping (not yamux) it answers true: request timeouts still catch stalls.
+   */
+  private verify(connection: Connection): Promise<boolean> {
+    if (connection.status !== 'open' || this.status.state !== 'started') return Promise.resolve(false)
+    const last = this.confirmed.get(connection)
+    if (last !== undefined && Date.now() - last < this.stallTimeoutMs) return Promise.resolve(true)
+    const inFlight = this.pings.get(connection)
+    if (inFlight !== undefined) return inFlight
+    const ping = muxerPing(connection)
+    if (ping === undefined) return Promise.resolve(true)
+    const shutdown = this.status.shutdown.signal
+    const result = ping({ signal: AbortSignal.any([AbortSignal.timeout(this.stallTimeoutMs), shutdown]) }).then(
+      () => {
+        this.confirmed.set(connection, Date.now())
+        return true
+      },
+      (err: Error) => {
+        if (!shutdown.aborted && connection.status === 'open') this.abortStalled(connection, err)
+        return false
+      },
+    )
+    this.pings.set(connection, result)
+    void result.finally(() => this.pings.delete(connection))
+    return result
+  }
+
+  /** A connection that answered no ping: aborted at once (a graceful close would wait on the dead TCP). */
+  private abortStalled(connection: Connection, cause: Error): void {
+    this.counters.stalledConnections++
+    this.log(
+      'connection %s to %p answered no ping within %d ms, aborting - %e',
+      connection.id,
+      connection.remotePeer,
+      this.stallTimeoutMs,
+      cause,
+    )
+    connection.abort(new StalledConnectionError(`no ping answered within ${this.stallTimeoutMs} ms (${cause.message})`))
+  }
+
+  /**
+   * An open connection to the member that proves it moves data, else a dial of its announced
+   * addresses (with /p2p/). Connections not confirmed within stallTimeoutMs are pinged first
+   * (all at once; the first to answer is used, the silent ones are aborted). A connection whose
+   * last use stalled is not reused either: a fresh one is dialled (force), and the stalled ones
+   * are closed once it is up.
    */
   private async connect(to: Peer | string, signal: AbortSignal): Promise<Connection> {
     const { connectionManager } = this.components
-    if (typeof to === 'string') return connectionManager.openConnection(multiaddr(to), { signal })
+    if (typeof to === 'string') return this.dial(multiaddr(to), signal, false)
     const peerId = peerIdFromString(to.id)
     const usable = connectionManager.getConnections(peerId).filter((c) => c.status === 'open' && c.limits === undefined)
-    const open = usable.find((c) => !this.stale.has(c))
-    if (open !== undefined) return open
+    const candidates = usable.filter((c) => !this.stale.has(c))
+    if (candidates.length > 0) {
+      const good = await raceSignal(this.firstVerified(candidates), signal)
+      if (good !== undefined) return good
+    }
     const addrs = dialAddrs(to)
-    // force: without it libp2p hands back the stalled connection; a variable, since AbortOptions lacks it
-    const options = { signal, force: usable.length > 0 }
-    const fresh = await connectionManager.openConnection(addrs.length > 0 ? addrs : peerId, options)
-    for (const old of usable) if (old !== fresh) this.retire(old)
+    const fresh = await this.dial(addrs.length > 0 ? addrs : peerId, signal, usable.length > 0)
+    for (const old of usable) if (old !== fresh && old.status === 'open') this.retire(old)
     return fresh
+  }
+
+  /** The first of `connections` to pass verify() (one confirmed recently wins at once), or undefined. */
+  private firstVerified(connections: Connection[]): Promise<Connection | undefined> {
+    const now = Date.now()
+    const recent = connections.find(
+      (c) => now - (this.confirmed.get(c) ?? Number.NEGATIVE_INFINITY) < this.stallTimeoutMs,
+    )
+    if (recent !== undefined) return Promise.resolve(recent)
+    return new Promise((resolve) => {
+      let pending = connections.length
+      for (const c of connections) {
+        void this.verify(c).then((ok) => {
+          if (ok) resolve(c)
+          else if (--pending === 0) resolve(undefined)
+        })
+      }
+    })
+  }
+
+  /**
+   * openConnection, each attempt bounded by stallTimeoutMs and repeated until `signal` aborts:
+   * a SYN lost to a cut is re-sent by TCP only after 1, 3, 7, 15 s, so a dial begun during a cut
+   * could otherwise sit seconds past its end; a new attempt sends a SYN at once. Errors other
+   * than the attempt's own timeout (a refusal, an unreachable network) end it at once. A
+   * connection it opens counts as confirmed (its handshake just moved data both ways).
+   */
+  private async dial(
+    target: Multiaddr | Multiaddr[] | PeerId,
+    signal: AbortSignal,
+    force: boolean,
+  ): Promise<Connection> {
+    const { connectionManager } = this.components
+    for (;;) {
+      const attempt = AbortSignal.any([signal, AbortSignal.timeout(this.stallTimeoutMs)])
+      // force: without it libp2p hands back a stalled connection; a variable, since AbortOptions lacks it
+      const options = { signal: attempt, force }
+      try {
+        const connection = await connectionManager.openConnection(target, options)
+        // libp2p may hand back a connection it already had: only a new one counts as confirmed
+        const opened = connection.timeline.upgraded ?? connection.timeline.open
+        if (Date.now() - opened < this.stallTimeoutMs && !this.confirmed.has(connection)) {
+          this.confirmed.set(connection, opened)
+        }
+        return connection
+      } catch (err) {
+        if (signal.aborted || !attempt.aborted) throw err
+        this.log('dial of %s took over %d ms, dialling again', String(target), this.stallTimeoutMs)
+      }
+    }
   }
 
   /** Closes a stalled connection: gracefully within timeoutMs, else abort. */

@@ -1,4 +1,4 @@
-import type { Stream } from '@libp2p/interface'
+import type { Connection, Stream } from '@libp2p/interface'
 import { UnexpectedEOFError } from '@libp2p/utils'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import type { Peer } from '@murmur/core'
@@ -109,4 +109,20 @@ export async function readFrame(
 /** Writes one length-prefixed frame, waiting (bounded by `signal`) when the write buffer is full. */
 export async function writeFrame(stream: Stream, bytes: Uint8Array, signal: AbortSignal): Promise<void> {
   if (!stream.send(encode.single(bytes))) await stream.onDrain({ signal })
+}
+
+/** A muxer-level ping: resolves with the round trip in ms once the remote answered. */
+export type MuxerPing = (options: { signal: AbortSignal }) => Promise<number>
+
+/**
+ * The ping of the connection's stream muxer, when it has one (yamux does: a 12-byte frame on
+ * stream 0, answered by the remote's muxer). libp2p 3's Connection keeps its muxer in a field
+ * that is not part of the Connection interface, so this looks for it structurally and returns
+ * undefined for anything else (the caller then relies on request timeouts alone).
+ */
+export function muxerPing(connection: Connection): MuxerPing | undefined {
+  const muxer = (connection as { muxer?: { ping?: unknown } }).muxer
+  if (muxer === undefined || typeof muxer.ping !== 'function') return undefined
+  const ping = muxer.ping as (options: { signal: AbortSignal }) => Promise<number>
+  return (options) => ping.call(muxer, options)
 }
