@@ -132,7 +132,7 @@ export class VivaldiClient {
       this.coord = originCoordinate() // numbers went wrong: start again rather than spread them
       return false
     }
-    this.coord = next
+    this.coord = Object.freeze({ ...next, vec: Object.freeze([...next.vec]) })
     return true
   }
 

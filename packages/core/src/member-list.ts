@@ -34,6 +34,7 @@ export function snapshot(r: MemberRecord): Member {
     stateChangedAt: r.stateChangedAt,
     ...(r.rttMs === undefined ? {} : { rttMs: r.rttMs }),
     ...(r.reason === undefined ? {} : { reason: r.reason }),
+    ...(r.coordinate === undefined ? {} : { coordinate: r.coordinate }),
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Coordinate } from './coordinate.ts'
 /** A member's state as this node sees it. */
 export type MemberState = 'alive' | 'suspect' | 'dead' | 'left'
 
@@ -50,6 +51,11 @@ export interface Member {
   readonly rttMs?: number
   /** Why it is suspect, dead (or was, until refuted); absent for members never suspected. */
   readonly reason?: Readonly<Explanation>
+  /**
+   * Its network coordinate, as it sent it with its last direct ack to us (our own, for
+   * ourselves); `estimateRttMs(a.coordinate, b.coordinate)` estimates the RTT between two members.
+   */
+  readonly coordinate?: Coordinate
 }
 
 /** A claim as the precedence rules see it. */

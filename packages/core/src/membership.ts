@@ -338,6 +338,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       incarnation: s.incarnation,
       metadata: s.metadata,
       stateChangedAt: at,
+      ...(this.config.coordinateEvery > 0 ? { coordinate: this.ctx.vivaldi.coordinate } : {}),
     })
   }
 

@@ -220,7 +220,8 @@ export class Prober {
       this.ctx.stats.drops['invalid-coordinate']++
       return
     }
-    target.coordinate = coordinate
+    // kept frozen: member snapshots hand it out as is
+    target.coordinate = Object.freeze({ ...coordinate, vec: Object.freeze([...coordinate.vec]) })
     this.ctx.vivaldi.update(target.id, coordinate, rttMs)
   }
 
