@@ -59,6 +59,9 @@ export function protocolPrefixFor(cluster: string): string {
 
 const DEFAULT_CLUSTER_NAME = DEFAULTS.cluster
 
+/** Sampling of the event-loop delay histogram (ms): fine enough for a probe timeout of 200 ms. */
+const LOOP_DELAY_RESOLUTION_MS = 20
+
 /**
  * The libp2p service: owns a core Membership (system clock, Math.random, the node's key as
  * signer, peer-id keys as verifier) and a StreamTransport, re-dispatches the engine's events,
@@ -79,6 +82,8 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
   private announced: string | undefined
   private readonly onAddressChange = (): void => this.refreshAddresses()
   private readonly components: MembershipComponents
+  /** This thread's event-loop delay, sampled while started (Node only). */
+  private loopHistogram: { enable(): boolean; disable(): boolean; reset(): void; readonly max: number } | undefined
 
   constructor(components: MembershipComponents, init: MembershipInit) {
     super()
@@ -116,6 +121,7 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
       // with an allow-list, nobody else can be a member, accuse or confirm, even relayed by one
       admit: allow === undefined ? undefined : (id) => allow.has(id),
       initialIncarnation: init.initialIncarnation ?? incarnationFromClock(),
+      loopDelay: () => this.readLoopDelay(),
     })
     for (const name of FORWARDED) this.forward(name)
     for (const name of ['member:join', 'member:update'] as const) {
@@ -140,6 +146,7 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
     if (this.started) return
     this.started = true
     try {
+      await this.watchLoopDelay()
       await this.transport.start()
       await this.core.start()
     } catch (err) {
@@ -153,6 +160,31 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
     events.addEventListener('transport:close', this.onAddressChange)
     events.addEventListener('self:peer:update', this.onAddressChange)
     this.refreshAddresses()
+  }
+
+  /**
+   * Measures this thread's event-loop delay (perf_hooks, where the runtime has it: Node; a
+   * browser has none, and the engine then relies on how late its own timers run), for the
+   * engine's stall awareness.
+   */
+  private async watchLoopDelay(): Promise<void> {
+    if (this.loopHistogram !== undefined) return
+    try {
+      const { monitorEventLoopDelay } = await import('node:perf_hooks')
+      this.loopHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS })
+      this.loopHistogram.enable()
+    } catch {
+      this.loopHistogram = undefined
+    }
+  }
+
+  /** The largest event-loop delay (ms) since the last read. */
+  private readLoopDelay(): number {
+    const h = this.loopHistogram
+    if (h === undefined) return 0
+    const max = h.max / 1e6
+    h.reset()
+    return Number.isFinite(max) ? max : 0
   }
 
   /** The transports listen by now (or soon: 'transport:listening' covers the rest). */
@@ -178,6 +210,8 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
     events.removeEventListener('self:peer:update', this.onAddressChange)
     this.core.stop()
     await this.transport.stop()
+    this.loopHistogram?.disable()
+    this.loopHistogram = undefined
     this.announced = undefined
   }
 
