@@ -17,8 +17,9 @@ import { freezeMember, type Member } from './member.ts'
 import { MemberList, type MemberRecord, snapshot } from './member-list.ts'
 import { countDecodeError, type Logger, type MembershipStats, newStats, silentLogger } from './metrics.ts'
 import { Prober } from './probe.ts'
+import { ProbeLoop } from './probe-loop.ts'
 import { PushPullSync } from './push-pull.ts'
-import { mathRandom, type Random, randomInt } from './random.ts'
+import { mathRandom, type Random } from './random.ts'
 import { SelfClaims } from './self-claims.ts'
 import { ClaimTable } from './table.ts'
 import { type Peer, type Signer, type Transport, unsigned, type Verifier } from './transport.ts'
@@ -64,7 +65,7 @@ export interface MembershipInit {
   loopDelay?: () => number
 }
 
-type Status = { state: 'stopped' } | { state: 'started'; leaving: boolean; startedAt: number; probeTimer: TimerId }
+type Status = { state: 'stopped' } | { state: 'started'; leaving: boolean; startedAt: number }
 
 const EMPTY = new Uint8Array(0)
 
@@ -92,10 +93,8 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   private readonly statsRef: MembershipStats = newStats()
   private status: Status = { state: 'stopped' }
   // the probe loop's callback, made once: it is scheduled every probe interval
-  private readonly onProbeTick = () => this.probeTick()
   /** When the next probe round is due (clock ms), for the probe event's drift figure. */
-  private nextProbeAt: number | undefined
-  private readonly loopDelay: (() => number) | undefined
+  private readonly probeLoop: ProbeLoop
 
   constructor(init: MembershipInit) {
     super()
@@ -103,7 +102,6 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     this.id = init.id
     this.config = resolveConfig(init.config)
     this.transport = init.transport
-    this.loopDelay = init.loopDelay
     const random = init.random ?? mathRandom
     const list = new MemberList(random)
     const clock = init.clock ?? systemClock
@@ -160,12 +158,13 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       (r) => this.onProbe(r),
     )
     this.sync = new PushPullSync(ctx, this.table, this.events, this.transport)
+    this.probeLoop = new ProbeLoop(ctx, this.prober, this.admission, init.loopDelay)
   }
 
   /** Starts probing, gossip and anti-entropy. Idempotent. */
   async start(): Promise<void> {
     if (this.status.state === 'started') return
-    this.status = { state: 'started', leaving: false, startedAt: this.ctx.clock.now(), probeTimer: undefined }
+    this.status = { state: 'started', leaving: false, startedAt: this.ctx.clock.now() }
     this.transport.listen({
       onPacket: (from, bytes) => this.handlePacket(from, bytes),
       onRequest: (from, bytes) => this.handleRequest(from, bytes),
@@ -174,7 +173,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     await new Promise<void>((resolve) => this.own.announce(false, resolve))
     // Each loop first fires after a random stagger within its interval, so that nodes started
     // together do not probe, gossip and push-pull in lockstep (memberlist triggerFunc).
-    this.scheduleProbe(randomInt(this.ctx.random, this.ctx.awareness.scale(this.config.probeIntervalMs)))
+    this.probeLoop.start()
     this.gossip.start()
     this.sync.start()
   }
@@ -182,7 +181,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   /** Stops every timer; the node goes silent (use leave() first to say goodbye). Idempotent. */
   stop(): void {
     if (this.status.state === 'stopped') return
-    this.ctx.clock.clearTimeout(this.status.probeTimer)
+    this.probeLoop.stop()
     this.gossip.stop()
     this.sync.stop()
     this.status = { state: 'stopped' }
@@ -232,8 +231,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     const status = this.requireStarted()
     if (status.leaving) return
     status.leaving = true
-    this.ctx.clock.clearTimeout(status.probeTimer)
-    status.probeTimer = undefined
+    this.probeLoop.stop()
     this.prober.cancelAll()
     const { clock } = this.ctx
     await new Promise<void>((resolve) => {
@@ -442,39 +440,6 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       throw new NotStartedError()
     }
     return this.sync.serve(from, bytes)
-  }
-
-  private probeTick(): void {
-    const status = this.status
-    if (status.state !== 'started' || status.leaving) return
-    // when this round was due: the gap to now is how late the host ran our timer
-    const scheduledAt = this.nextProbeAt ?? this.ctx.clock.now()
-    this.noticeStall(this.ctx.clock.now() - scheduledAt)
-    this.admission.reap()
-    const target = this.ctx.list.nextProbeTarget()
-    if (target !== undefined) this.prober.probe(target, scheduledAt)
-    this.scheduleProbe(this.ctx.awareness.scale(this.config.probeIntervalMs))
-  }
-
-  /**
-   * Stall awareness: a probe tick that ran more than a probe timeout late, or a host-measured
-   * event-loop delay that long, means our own host stalled. We then doubt ourselves (Lifeguard's
-   * health score, one step per tick), so our next probes wait longer before accusing anyone.
-   */
-  private noticeStall(tickLateMs: number): void {
-    const { config } = this
-    if (!config.stallAwareness) return
-    const lateMs = Math.max(tickLateMs, this.loopDelay?.() ?? 0)
-    if (lateMs <= config.probeTimeoutMs) return
-    this.statsRef.stalls++
-    if (config.lifeguard) this.ctx.awareness.apply(1)
-    this.ctx.log('our host stalled: %d ms late', Math.round(lateMs))
-  }
-
-  private scheduleProbe(ms: number): void {
-    if (this.status.state !== 'started') return
-    this.nextProbeAt = this.ctx.clock.now() + ms
-    this.status.probeTimer = this.ctx.clock.setTimeout(this.onProbeTick, ms)
   }
 
   private retransmitLimit(): number {

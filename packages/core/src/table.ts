@@ -94,9 +94,9 @@ export class ClaimTable {
     const problem = claimProblem(u, this.ctx.config)
     if (problem !== undefined) return this.drop(u, problem)
     if (u.id === this.ctx.selfId) return this.aboutSelf(u, via)
-    return this.act(u, via, gossip, this.ctx.list.get(u.id), () =>
+    return this.act(u, via, this.ctx.list.get(u.id), () =>
       this.verify(u, via, () => {
-        this.act(u, via, gossip, this.ctx.list.get(u.id), () => this.apply(u, via, gossip))
+        this.act(u, via, this.ctx.list.get(u.id), () => this.apply(u, via, gossip))
       }),
     )
   }
@@ -108,7 +108,6 @@ export class ClaimTable {
   private act(
     u: Update,
     via: Via,
-    gossip: boolean,
     cur: MemberRecord | undefined,
     onNews: () => Promise<void> | undefined | void,
   ): Promise<void> | undefined {
