@@ -124,6 +124,44 @@ export interface SwimConfig {
    * sockets are read before anyone is declared dead. Off only to measure its effect. @default true
    */
   stallAwareness: boolean
+  /**
+   * Largest query payload (`query()`); a query carrying more is refused by query() and dropped on
+   * receipt (too-large). The whole query, with its name, filters and signature, must also fit
+   * `queryBudgetBytes`. @default 512
+   */
+  maxQueryBytes: number
+  /**
+   * Largest answer to a query. A handler's larger answer is not sent (counted in `unsendable`);
+   * a larger one received is dropped (too-large). @default 1024
+   */
+  maxQueryResponseBytes: number
+  /**
+   * Byte budget of queries per packet, apart from membership updates and user events; a query
+   * must fit it to be gossiped, and query() refuses one that does not. @default 1024
+   */
+  queryBudgetBytes: number
+  /**
+   * A query's timeout when the caller gives none:
+   * `queryTimeoutMult * ceil(log10(n + 1)) * gossipIntervalMs` (Serf's formula). @default 16
+   */
+  queryTimeoutMult: number
+  /**
+   * Longest query timeout. query() refuses a longer one; a received query asking for longer is
+   * held (answered, gossiped) for this long only. @default 60000
+   */
+  maxQueryTimeoutMs: number
+  /** Queries of ours in flight at once; query() refuses more (TooManyQueriesError). @default 16 */
+  maxQueriesInFlight: number
+  /**
+   * Answers and acks held per query of ours until the caller reads them; past it they are
+   * dropped (query-limit). @default 1024
+   */
+  maxQueryAnswers: number
+  /**
+   * Query handlers (`handleQuery()`) running at once; a query that arrives while this many run is
+   * not handled (query-limit), though still gossiped on. @default 16
+   */
+  maxQueryHandlers: number
 }
 
 /** The three profiles, as in memberlist. */
@@ -165,6 +203,14 @@ export const DEFAULTS = {
   userEventBufferSize: 1024, // Serf's event buffer is 64 Lamport times; we keep more events
   leaveTimeoutMs: 5000, // memberlist Leave's usual timeout in Consul and Serf
   stallAwareness: true, // our own (memberlist has none): a stalled host doubts itself, not others
+  maxQueryBytes: 512, // Serf's QuerySizeLimit is 1024 for the whole query; ours leaves room for filters
+  maxQueryResponseBytes: 1024, // Serf QueryResponseSizeLimit
+  queryBudgetBytes: 1024, // Serf QuerySizeLimit: a query of maxQueryBytes, a 128-character name, a few filters and a signature
+  queryTimeoutMult: 16, // Serf QueryTimeoutMult
+  maxQueryTimeoutMs: 60_000, // our own: answers are wanted in seconds; a minute bounds what one query holds
+  maxQueriesInFlight: 16, // our own: an app asks a few questions at once, not hundreds
+  maxQueryAnswers: 1024, // our own: 1024 answers of maxQueryResponseBytes is 1 MiB per query at most
+  maxQueryHandlers: 16, // our own: handlers are the app's work; a flood of queries must not queue it without bound
 } as const satisfies SwimConfig
 
 /** Deltas on top of {@link DEFAULTS}, as memberlist's DefaultWANConfig and DefaultLocalConfig. */
@@ -220,6 +266,11 @@ const positiveInts: (keyof SwimConfig)[] = [
   'maxVerifiesPerPeerPerSecond',
   'userEventBufferSize',
   'leaveTimeoutMs',
+  'queryBudgetBytes',
+  'queryTimeoutMult',
+  'maxQueryTimeoutMs',
+  'maxQueriesInFlight',
+  'maxQueryAnswers',
 ]
 const nonNegativeInts: (keyof SwimConfig)[] = [
   'indirectChecks',
@@ -232,9 +283,15 @@ const nonNegativeInts: (keyof SwimConfig)[] = [
   'maxUserEventBytes',
   'maxPendingRelays',
   'coordinateEvery',
+  'maxQueryBytes',
+  'maxQueryResponseBytes',
+  'maxQueryHandlers',
 ]
 
 const CLUSTER_NAME = /^[A-Za-z0-9._-]{1,64}$/
+
+/** A query response's fields other than its payload, at most (ids, numbers, signature, framing). */
+const QUERY_RESPONSE_OVERHEAD = 700
 
 /** Every problem with a config, as sentences; empty when it is valid. */
 export function validateConfig(config: Record<string, unknown>): string[] {
@@ -271,6 +328,15 @@ export function validateConfig(config: Record<string, unknown>): string[] {
   }
   if (typeof mp === 'number' && typeof pb === 'number' && pb > mp) {
     problems.push(`packetBudgetBytes (${pb}) must not exceed maxPacketBytes (${mp})`)
+  }
+  const { queryBudgetBytes: qb, maxQueryResponseBytes: qr } = config
+  if (typeof mp === 'number' && typeof qb === 'number' && qb > mp) {
+    problems.push(`queryBudgetBytes (${qb}) must not exceed maxPacketBytes (${mp})`)
+  }
+  if (typeof mp === 'number' && typeof qr === 'number' && qr + QUERY_RESPONSE_OVERHEAD > mp) {
+    problems.push(
+      `maxQueryResponseBytes (${qr}) plus ${QUERY_RESPONSE_OVERHEAD} bytes of framing must fit maxPacketBytes (${mp})`,
+    )
   }
   return problems
 }

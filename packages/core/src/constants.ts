@@ -8,6 +8,8 @@ export const DEFAULT_CLUSTER = 'default'
 export const SIGNING_DOMAIN = {
   update: 'murmur/update/v1\n',
   event: 'murmur/event/v1\n',
+  query: 'murmur/query/v1\n',
+  queryResponse: 'murmur/query-response/v1\n',
 } as const
 
 /** Hard bounds on repeated fields; each bound names where it comes from. */
@@ -22,6 +24,20 @@ export const DECODE_LIMITS = {
   eventsPerSync: 16_384,
   /** A network coordinate's dimensions (VIVALDI.dimensions; one more is malformed). */
   coordinateDimensions: 8,
+  /** Queries in one packet: the smallest query is ~80 bytes, and a packet is rarely more than a few. */
+  queriesPerPacket: 256,
+  /** Query responses in one packet (an answer is ~120 bytes at least). */
+  responsesPerPacket: 512,
+  /** Member ids one query's filter names: 64 ids of ~52 characters fit queryBudgetBytes' default only in part. */
+  queryFilterIds: 64,
+  /** Tag filters of one query. */
+  queryFilterTags: 16,
+} as const
+
+/** A query's repeated fields as protons decode limits. */
+export const QUERY_DECODE_LIMITS = {
+  filterIds: DECODE_LIMITS.queryFilterIds,
+  filterTags: DECODE_LIMITS.queryFilterTags,
 } as const
 
 /** The largest incarnation a claim can carry (uint32 on the wire): it never wraps; see SelfClaims. */

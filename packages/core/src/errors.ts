@@ -83,3 +83,12 @@ export class SyncRefusedError extends Error {
     this.reason = reason
   }
 }
+
+/** query() refused: maxQueriesInFlight queries of ours are already waiting for answers. */
+export class TooManyQueriesError extends Error {
+  readonly code = 'ERR_TOO_MANY_QUERIES'
+  constructor(message = 'too many queries in flight') {
+    super(message)
+    this.name = 'TooManyQueriesError'
+  }
+}

@@ -1,5 +1,5 @@
 import type { TimerId } from './clock.ts'
-import { encodePacket, type Update, type UserEvent, updateSize } from './codec/index.ts'
+import { encodePacket, type Query, type QueryResponse, type Update, type UserEvent, updateSize } from './codec/index.ts'
 import type { Context } from './context.ts'
 import type { TransmitLimitedQueue } from './dissemination.ts'
 import { isLive, type MemberRecord } from './member-list.ts'
@@ -17,9 +17,11 @@ export class Outbox {
     private readonly ctx: Context,
     private readonly transport: Transport,
     private readonly events: TransmitLimitedQueue<UserEvent>,
+    private readonly queries?: TransmitLimitedQueue<Query>,
   ) {}
 
-  send(to: Peer, fields: ProbeFields, first?: Update[]): void {
+  /** `responses`: query acks and answers, which go to whoever they are sent to (the query's origin or a relay). */
+  send(to: Peer, fields: ProbeFields, first?: Update[], responses: QueryResponse[] = NO_RESPONSES): void {
     const { config, queue, stats } = this.ctx
     // Queued gossip rides only to members (live, or recently dead): a stranger that pings us gets
     // its ack, but cannot drain the retransmit budget of our updates by pinging.
@@ -29,10 +31,12 @@ export class Outbox {
     const taken = piggyback ? queue.take(config.packetBudgetBytes - firstBytes) : NONE
     const updates = first === undefined ? taken : first.concat(taken)
     const events = piggyback ? this.events.take(config.userEventBudgetBytes) : NO_EVENTS
+    const queries = piggyback && this.queries !== undefined ? this.queries.take(config.queryBudgetBytes) : NO_QUERIES
     const probing =
       fields.ping !== undefined || fields.ack !== undefined || fields.nack !== undefined || fields.pingReq !== undefined
-    if (!probing && updates.length === 0 && events.length === 0) return
-    const bytes = encodePacket({ ...fields, updates, events })
+    const gossip = updates.length > 0 || events.length > 0 || queries.length > 0
+    if (!probing && !gossip && responses.length === 0) return
+    const bytes = encodePacket({ ...fields, updates, events, queries, responses })
     stats.packetsOut++
     stats.bytesOut += bytes.byteLength
     try {
@@ -63,6 +67,7 @@ export class GossipLoop {
     private readonly ctx: Context,
     private readonly events: TransmitLimitedQueue<UserEvent>,
     private readonly outbox: Outbox,
+    private readonly queries?: TransmitLimitedQueue<Query>,
   ) {}
 
   /** Starts the loop after a random stagger within one interval (memberlist triggerFunc). */
@@ -119,7 +124,7 @@ export class GossipLoop {
   }
 
   private pending(): boolean {
-    return this.ctx.queue.size > 0 || this.events.size > 0
+    return this.ctx.queue.size > 0 || this.events.size > 0 || (this.queries?.size ?? 0) > 0
   }
 }
 
@@ -131,3 +136,5 @@ function gossipable(r: MemberRecord, now: number, toTheDeadMs: number): boolean 
 
 const NONE: Update[] = []
 const NO_EVENTS: UserEvent[] = []
+const NO_QUERIES: Query[] = []
+const NO_RESPONSES: QueryResponse[] = []

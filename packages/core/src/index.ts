@@ -46,6 +46,7 @@ export {
   NotStartedError,
   type SyncRefusal,
   SyncRefusedError,
+  TooManyQueriesError,
   UnexpectedSyncModeError,
 } from './errors.ts'
 export {
@@ -67,6 +68,17 @@ export {
 export { Membership, type MembershipInit } from './membership.ts'
 export { DROP_REASONS, type DropReason, type Logger, type MembershipStats } from './metrics.ts'
 export { pushPullScale, SyncMode, type SyncRequestOptions } from './push-pull.ts'
+export { QUERIES_PER_ORIGIN_PER_SECOND } from './queries.ts'
+export { compileFilter, MAX_TAG_FILTER_CHARS, type QueryFilter } from './query-filter.ts'
+export {
+  MAX_RELAY_FACTOR,
+  type QueryAnswer,
+  type QueryHandler,
+  type QueryInfo,
+  type QueryOptions,
+  type QueryResult,
+  QueryStream,
+} from './query-stream.ts'
 export { mathRandom, type Random, randomInt, sampleK, seededRandom, shuffle } from './random.ts'
 export { suspicionDuration, suspicionTimeout } from './suspicion.ts'
 export { type Peer, type Signer, type Transport, type TransportHandlers, unsigned, type Verifier } from './transport.ts'

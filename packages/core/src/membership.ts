@@ -19,6 +19,8 @@ import { countDecodeError, type Logger, type MembershipStats, newStats, silentLo
 import { Prober } from './probe.ts'
 import { ProbeLoop } from './probe-loop.ts'
 import { PushPullSync } from './push-pull.ts'
+import { Queries } from './queries.ts'
+import type { QueryHandler, QueryOptions, QueryResult } from './query-stream.ts'
 import { mathRandom, type Random } from './random.ts'
 import { SelfClaims } from './self-claims.ts'
 import { ClaimTable } from './table.ts'
@@ -63,6 +65,12 @@ export interface MembershipInit {
    * back the probe timer itself. Optional: the engine also measures how late its own timers run.
    */
   loopDelay?: () => number
+  /**
+   * Reads tags from metadata (the engine holds metadata as opaque bytes), for queries' tag
+   * filters: without it, a query with tag filters matches nothing here. It is given this node's
+   * own metadata only. @default undefined
+   */
+  tagsOf?: (metadata: Uint8Array) => Readonly<Record<string, string>>
 }
 
 type Status = { state: 'stopped' } | { state: 'started'; leaving: boolean; startedAt: number }
@@ -90,6 +98,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   private readonly outbox: Outbox
   private readonly gossip: GossipLoop
   private readonly corrections: Corrections
+  private readonly queries: Queries
   private readonly statsRef: MembershipStats = newStats()
   private status: Status = { state: 'stopped' }
   // the probe loop's callback, made once: it is scheduled every probe interval
@@ -146,8 +155,14 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       () => this.retransmitLimit(),
       () => this.gossip.wake(),
     )
-    this.outbox = new Outbox(ctx, this.transport, this.events.queue)
-    this.gossip = new GossipLoop(ctx, this.events.queue, this.outbox)
+    this.queries = new Queries(ctx, {
+      incarnation: () => this.own.state.incarnation,
+      tags: tagsReader(init.tagsOf, () => this.own.state.metadata, log),
+      send: (to, responses) => this.outbox.send(to, {}, undefined, responses),
+      wake: () => this.gossip.wake(),
+    })
+    this.outbox = new Outbox(ctx, this.transport, this.events.queue, this.queries.queue)
+    this.gossip = new GossipLoop(ctx, this.events.queue, this.outbox, this.queries.queue)
     this.corrections = new Corrections(ctx, (to, claims) => this.outbox.send(to, {}, claims))
     const ackPayload = init.ackPayload ?? (() => EMPTY)
     this.prober = new Prober(
@@ -187,6 +202,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     this.status = { state: 'stopped' }
     this.prober.cancelAll()
     this.table.cancelTimers()
+    this.queries.stop()
   }
 
   get isStarted(): boolean {
@@ -296,6 +312,31 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   async broadcast(name: string, payload: Uint8Array = EMPTY): Promise<void> {
     this.requireStarted()
     await this.events.broadcast(name, payload)
+  }
+
+  /**
+   * Asks the members a question (Serf's query) and returns their answers as they arrive: an
+   * async iterable of `{ from, ack: false, payload }` (and, with `requestAck`, `{ from, ack: true }`
+   * when a member got the query), each member's once, until the deadline (`timeoutMs`), cancel()
+   * or `signal`. The query spreads by gossip, signed; members it is for (`filter`: ids, and tags
+   * as `key=regexp`, which needs `tagsOf`) answer through handleQuery(), each answer signed and
+   * sent straight back. This node answers its own query too when it matches.
+   * Throws InvalidArgumentError (name, payload, filters, timeout or relay factor out of bounds)
+   * or TooManyQueriesError (maxQueriesInFlight).
+   */
+  query(name: string, payload: Uint8Array = EMPTY, options: QueryOptions = {}): QueryResult {
+    this.requireStarted()
+    return this.queries.ask(name, payload, options)
+  }
+
+  /**
+   * Answers queries named `name` (`'*'`: every query with no handler of its own) with what
+   * `handler` returns: bytes (at most maxQueryResponseBytes) or undefined for no answer. It runs
+   * once per query meant for this node, at most maxQueryHandlers at once; its signal aborts at
+   * the query's deadline. Pass undefined to remove it.
+   */
+  handleQuery(name: string, handler: QueryHandler | undefined): void {
+    this.queries.handle(name, handler)
   }
 
   /**
@@ -421,6 +462,8 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       })
       this.corrections.answer(from, corrections)
       for (const e of p.events) this.events.receive(e, via)
+      for (const q of p.queries) this.queries.receive(q, via)
+      for (const r of p.responses) this.queries.receiveResponse(r, via)
       if (p.ping !== undefined) this.prober.onPing(from, p.ping)
       if (p.ack !== undefined) this.prober.onAck(from, p.ack)
       if (p.nack !== undefined) this.prober.onNack(from, p.nack)
@@ -469,5 +512,22 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
 
   private onUserEvent(e: UserEventInfo): void {
     this.safeDispatchEvent('user-event', { detail: e })
+  }
+}
+
+/** Reads our own tags through `tagsOf`; a reader that throws gives no tags (logged). */
+function tagsReader(
+  tagsOf: MembershipInit['tagsOf'],
+  metadata: () => Uint8Array,
+  log: Logger,
+): (() => Readonly<Record<string, string>>) | undefined {
+  if (tagsOf === undefined) return undefined
+  return () => {
+    try {
+      return tagsOf(metadata())
+    } catch (err) {
+      log.error('tagsOf threw: %s', (err as Error)?.message ?? err)
+      return {}
+    }
   }
 }

@@ -24,6 +24,9 @@ export type DropReason =
   | 'ltime-jump' // a user event whose Lamport time is past MAX_LTIME_JUMP ahead of ours
   | 'relay-refused' // a ping-req from, or naming, someone who is not a live member
   | 'invalid-coordinate' // a network coordinate of the wrong shape or out of bounds (the ack itself counts)
+  | 'unknown-query' // a query answer or ack for no query of ours in flight (late, or never asked)
+  | 'query-limit' // a query past maxQueryHandlers or the gossip queue's bound, an answer past maxQueryAnswers
+  | 'invalid-filter' // a query whose tag filter is not key=regexp, too long, or not a regexp we run
 
 export const DROP_REASONS: readonly DropReason[] = [
   'malformed',
@@ -48,6 +51,9 @@ export const DROP_REASONS: readonly DropReason[] = [
   'ltime-jump',
   'relay-refused',
   'invalid-coordinate',
+  'unknown-query',
+  'query-limit',
+  'invalid-filter',
 ]
 
 /** Counters kept by the engine; read them with `membership.stats()`. */
@@ -86,6 +92,18 @@ export interface MembershipStats {
   inconclusiveProbes: number
   /** Stalls of our own host noticed: a probe tick, or the host's event loop, more than probeTimeoutMs late (stallAwareness). */
   stalls: number
+  /** Queries we asked (query()). */
+  queries: number
+  /** Queries of others (and ours) that matched our filters and reached our handler or acked. */
+  queriesMatched: number
+  /** Answers and acks to our queries accepted (signed by their sender, each once). */
+  queryAnswers: number
+  /** Answers and acks we sent (each to the origin, and through relays). */
+  queryResponsesSent: number
+  /** Other members' answers we forwarded to their query's origin (relay_factor). */
+  queryRelays: number
+  /** Answers and acks that arrived again (by a relay, or repeated), dropped: not an error. */
+  queryDuplicates: number
   /** Full states merged from push-pulls (a requester's answer, a responder's request). */
   pushPulls: number
   /** Periodic syncs (as requester or responder) that found both tables equal by fingerprint. */
@@ -118,6 +136,12 @@ export function newStats(): MembershipStats {
     unsendable: 0,
     tombstonesEvicted: 0,
     incarnationExhausted: 0,
+    queries: 0,
+    queriesMatched: 0,
+    queryAnswers: 0,
+    queryResponsesSent: 0,
+    queryRelays: 0,
+    queryDuplicates: 0,
     pushPulls: 0,
     syncsInSync: 0,
     packetsIn: 0,

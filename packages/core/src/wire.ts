@@ -4,7 +4,16 @@
  * signature covers, the field table and the decode limits. Apps need none of it.
  * @packageDocumentation
  */
-export type { Packet, PacketInput, PingInput, PushPull, Update, UserEvent } from './codec/index.ts'
+export type {
+  Packet,
+  PacketInput,
+  PingInput,
+  PushPull,
+  Query,
+  QueryResponse,
+  Update,
+  UserEvent,
+} from './codec/index.ts'
 export {
   decodePacket,
   decodePushPull,
@@ -13,6 +22,8 @@ export {
   eventSigningBytes,
   FIELDS,
   Kind,
+  querySigningBytes,
+  responseSigningBytes,
   updateSigningBytes,
 } from './codec/index.ts'
 export { DECODE_LIMITS, PROTOCOL_VERSION } from './constants.ts'

@@ -50,13 +50,45 @@ describe('codec', () => {
         claim(Kind.LEFT, 'e', 1, 'e'),
       ],
       events: [userEvent('a', 12, 'deploy', { payload: Uint8Array.from([5]) })],
+      queries: [
+        {
+          origin: 'a',
+          incarnation: 3,
+          seq: 1,
+          name: 'who',
+          payload: Uint8Array.from([7]),
+          filterIds: ['b'],
+          filterTags: ['role=web'],
+          timeoutMs: 500,
+          wantAck: true,
+          relayFactor: 2,
+          signature: Uint8Array.from([1]),
+        },
+      ],
+      responses: [
+        {
+          origin: 'a',
+          incarnation: 3,
+          seq: 1,
+          from: 'b',
+          ack: false,
+          payload: Uint8Array.from([8]),
+          signature: Uint8Array.from([2]),
+        },
+      ],
     }
     const decoded = decodePacket(encodePacket(p), limits)
     assert.deepEqual(decoded, { version: PROTOCOL_VERSION, ...p })
   })
 
   it('round-trips an empty packet and a push-pull state', () => {
-    assert.deepEqual(decodePacket(encodePacket({}), limits), { version: PROTOCOL_VERSION, updates: [], events: [] })
+    assert.deepEqual(decodePacket(encodePacket({}), limits), {
+      version: PROTOCOL_VERSION,
+      updates: [],
+      events: [],
+      queries: [],
+      responses: [],
+    })
     const s = {
       join: true,
       updates: [alive('a'), claim(Kind.DEAD, 'b', 1, 'a')],
@@ -271,6 +303,35 @@ describe('codec', () => {
         nack: { seq: 3 },
         pingReq: { seq: 4, target: 'y', targetAddrs: [] },
       },
+      {
+        events,
+        queries: [
+          {
+            origin: 'a',
+            incarnation: 1,
+            seq: 2,
+            name: 'q',
+            payload: Uint8Array.from([3]),
+            filterIds: ['b', 'c'],
+            filterTags: ['k=v.*'],
+            timeoutMs: 100,
+            wantAck: false,
+            relayFactor: 0,
+            signature: Uint8Array.from([4]),
+          },
+        ],
+        responses: [
+          {
+            origin: 'b',
+            incarnation: 1,
+            seq: 3,
+            from: 'a',
+            ack: true,
+            payload: new Uint8Array(0),
+            signature: Uint8Array.from([5]),
+          },
+        ],
+      },
     ]
 
     function sameClaims(claims: ScannedClaims, full: Update[]): void {
@@ -290,8 +351,24 @@ describe('codec', () => {
       const scanned = scanPacket(bytes, limits)
       assert.ok(scanned !== undefined)
       assert.deepEqual(
-        { ping: scanned.ping, ack: scanned.ack, nack: scanned.nack, pingReq: scanned.pingReq, events: scanned.events },
-        { ping: full.ping, ack: full.ack, nack: full.nack, pingReq: full.pingReq, events: full.events },
+        {
+          ping: scanned.ping,
+          ack: scanned.ack,
+          nack: scanned.nack,
+          pingReq: scanned.pingReq,
+          events: scanned.events,
+          queries: scanned.queries,
+          responses: scanned.responses,
+        },
+        {
+          ping: full.ping,
+          ack: full.ack,
+          nack: full.nack,
+          pingReq: full.pingReq,
+          events: full.events,
+          queries: full.queries,
+          responses: full.responses,
+        },
       )
       sameClaims(scanned.claims, full.updates)
     }

@@ -1,8 +1,8 @@
-import { DECODE_LIMITS, DEFAULT_CLUSTER, PROTOCOL_VERSION, SIGNING_DOMAIN } from '../constants.ts'
+import { DECODE_LIMITS, DEFAULT_CLUSTER, PROTOCOL_VERSION, QUERY_DECODE_LIMITS, SIGNING_DOMAIN } from '../constants.ts'
 import { DecodeError, MessageTooLargeError } from '../errors.ts'
 import { allocBytes, encodeEvent, encodeUpdate } from './cache.ts'
 import { FIELDS, tag, WIRE } from './fields.ts'
-import { Kind, Packet, PushPull, Update, UserEvent } from './messages.ts'
+import { Kind, Packet, PushPull, Query, QueryResponse, Update, UserEvent } from './messages.ts'
 
 export { encodeUpdate } from './cache.ts'
 export { FIELDS } from './fields.ts'
@@ -18,7 +18,7 @@ export {
   scanPacket,
   scanPushPull,
 } from './scan.ts'
-export { Kind, Packet, PushPull, Update, UserEvent }
+export { Kind, Packet, PushPull, Query, QueryResponse, Update, UserEvent }
 
 export interface CodecLimits {
   maxPacketBytes: number
@@ -115,6 +115,8 @@ function writeFramed(out: Uint8Array, pos: number, tag: number, b: Uint8Array): 
 // Wire tags of the fields written by withFields.
 const PACKET_UPDATES = tag(FIELDS.Packet.updates, WIRE.delimited)
 const PACKET_EVENTS = tag(FIELDS.Packet.events, WIRE.delimited)
+const PACKET_QUERIES = tag(FIELDS.Packet.queries, WIRE.delimited)
+const PACKET_RESPONSES = tag(FIELDS.Packet.responses, WIRE.delimited)
 const SYNC_UPDATES = tag(FIELDS.PushPull.updates, WIRE.delimited)
 const SYNC_EVENTS = tag(FIELDS.PushPull.events, WIRE.delimited)
 const SYNC_EVENT_LTIME = tag(FIELDS.PushPull.eventLtime, WIRE.varint)
@@ -140,7 +142,19 @@ export function encodePacket(p: PacketInput): Uint8Array {
     updates: NONE,
     events: NONE,
   })
-  return withFields(head, PACKET_UPDATES, p.updates ?? NONE, PACKET_EVENTS, p.events ?? NONE)
+  const out = withFields(head, PACKET_UPDATES, p.updates ?? NONE, PACKET_EVENTS, p.events ?? NONE)
+  const queries = p.queries ?? NONE
+  const responses = p.responses ?? NONE
+  if (queries.length === 0 && responses.length === 0) return out
+  // queries and responses are rare: appended after the events, still in field-number order
+  const parts = [...queries.map((q) => Query.encode(q)), ...responses.map((r) => QueryResponse.encode(r))]
+  const all = allocBytes(out.byteLength + parts.reduce((n, b) => n + framed(b), 0))
+  all.set(out, 0)
+  let pos = out.byteLength
+  parts.forEach((b, i) => {
+    pos = writeFramed(all, pos, i < queries.length ? PACKET_QUERIES : PACKET_RESPONSES, b)
+  })
+  return all
 }
 
 /** protons decode limits, made once per limits object (a config is frozen and lives long). */
@@ -156,6 +170,9 @@ export function decodePacket(bytes: Uint8Array, limits: CodecLimits): Packet {
       updates$: { addrs: limits.maxAddrsPerMember },
       pingReq: { targetAddrs: limits.maxAddrsPerMember },
       ack: { coordinate: { vec: DECODE_LIMITS.coordinateDimensions } },
+      queries: DECODE_LIMITS.queriesPerPacket,
+      queries$: QUERY_DECODE_LIMITS,
+      responses: DECODE_LIMITS.responsesPerPacket,
     }
     if (Object.isFrozen(limits)) packetLimits.set(limits, decodeLimits)
   }
@@ -191,7 +208,7 @@ export function decodePushPull(bytes: Uint8Array, limits: CodecLimits): PushPull
   })
 }
 
-/** Encoded domain prefixes, by text: two per cluster name (claims and events). */
+/** Encoded domain prefixes, by text: four per cluster name (claims, events, queries, responses). */
 const prefixes = new Map<string, Uint8Array>()
 const MAX_PREFIXES = 64
 
@@ -219,6 +236,19 @@ export function updateSigningBytes(u: Update, cluster = DEFAULT_CLUSTER): Uint8A
 /** The bytes a user event's signature covers (with the cluster's name, as claims). */
 export function eventSigningBytes(e: UserEvent, cluster = DEFAULT_CLUSTER): Uint8Array {
   return withPrefix(`${SIGNING_DOMAIN.event}cluster=${cluster}\n`, UserEvent.encode({ ...e, signature: EMPTY }))
+}
+
+/** The bytes a query's signature covers (with the cluster's name, as claims). */
+export function querySigningBytes(q: Query, cluster = DEFAULT_CLUSTER): Uint8Array {
+  return withPrefix(`${SIGNING_DOMAIN.query}cluster=${cluster}\n`, Query.encode({ ...q, signature: EMPTY }))
+}
+
+/** The bytes a query response's signature covers (with the cluster's name, as claims). */
+export function responseSigningBytes(r: QueryResponse, cluster = DEFAULT_CLUSTER): Uint8Array {
+  return withPrefix(
+    `${SIGNING_DOMAIN.queryResponse}cluster=${cluster}\n`,
+    QueryResponse.encode({ ...r, signature: EMPTY }),
+  )
 }
 
 /** Encoded size of an update, for packing packets under a byte budget. */

@@ -450,6 +450,587 @@ export namespace UserEvent {
   }
 }
 
+export interface Query {
+  origin: string
+  incarnation: number
+  seq: number
+  name: string
+  payload: Uint8Array<ArrayBuffer>
+  filterIds: string[]
+  filterTags: string[]
+  timeoutMs: number
+  wantAck: boolean
+  relayFactor: number
+  signature: Uint8Array<ArrayBuffer>
+}
+
+export namespace Query {
+  let _codec: Codec<Query>
+
+  export const codec = (): Codec<Query> => {
+    if (_codec == null) {
+      _codec = message<Query>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.origin != null && obj.origin !== '')) {
+          w.uint32(10)
+          w.string(obj.origin)
+        }
+
+        if ((obj.incarnation != null && obj.incarnation !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.incarnation)
+        }
+
+        if ((obj.seq != null && obj.seq !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.seq)
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(34)
+          w.string(obj.name)
+        }
+
+        if ((obj.payload != null && obj.payload.byteLength > 0)) {
+          w.uint32(42)
+          w.bytes(obj.payload)
+        }
+
+        if (obj.filterIds != null && obj.filterIds.length > 0) {
+          for (const value of obj.filterIds) {
+            w.uint32(50)
+            w.string(value)
+          }
+        }
+
+        if (obj.filterTags != null && obj.filterTags.length > 0) {
+          for (const value of obj.filterTags) {
+            w.uint32(58)
+            w.string(value)
+          }
+        }
+
+        if ((obj.timeoutMs != null && obj.timeoutMs !== 0)) {
+          w.uint32(64)
+          w.uint32(obj.timeoutMs)
+        }
+
+        if ((obj.wantAck != null && obj.wantAck !== false)) {
+          w.uint32(72)
+          w.bool(obj.wantAck)
+        }
+
+        if ((obj.relayFactor != null && obj.relayFactor !== 0)) {
+          w.uint32(80)
+          w.uint32(obj.relayFactor)
+        }
+
+        if ((obj.signature != null && obj.signature.byteLength > 0)) {
+          w.uint32(90)
+          w.bytes(obj.signature)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          origin: '',
+          incarnation: 0,
+          seq: 0,
+          name: '',
+          payload: uint8ArrayAlloc(0),
+          filterIds: [],
+          filterTags: [],
+          timeoutMs: 0,
+          wantAck: false,
+          relayFactor: 0,
+          signature: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.origin = reader.string()
+              break
+            }
+            case 2: {
+              obj.incarnation = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.seq = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.name = reader.string()
+              break
+            }
+            case 5: {
+              obj.payload = reader.bytes()
+              break
+            }
+            case 6: {
+              if (opts.limits?.filterIds != null && obj.filterIds.length === opts.limits.filterIds) {
+                throw new MaxLengthError('Decode error - repeated field "filterIds" had too many elements')
+              }
+
+              obj.filterIds.push(reader.string())
+              break
+            }
+            case 7: {
+              if (opts.limits?.filterTags != null && obj.filterTags.length === opts.limits.filterTags) {
+                throw new MaxLengthError('Decode error - repeated field "filterTags" had too many elements')
+              }
+
+              obj.filterTags.push(reader.string())
+              break
+            }
+            case 8: {
+              obj.timeoutMs = reader.uint32()
+              break
+            }
+            case 9: {
+              obj.wantAck = reader.bool()
+              break
+            }
+            case 10: {
+              obj.relayFactor = reader.uint32()
+              break
+            }
+            case 11: {
+              obj.signature = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          filterIds: 0,
+          filterTags: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.origin`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.incarnation`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.seq`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.payload`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 6: {
+              if (opts.limits?.filterIds != null && obj.filterIds === opts.limits.filterIds) {
+                throw new MaxLengthError('Streaming decode error - repeated field "filterIds" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.filterIds[]`,
+                index: obj.filterIds,
+                value: reader.string()
+              }
+
+              obj.filterIds++
+
+              break
+            }
+            case 7: {
+              if (opts.limits?.filterTags != null && obj.filterTags === opts.limits.filterTags) {
+                throw new MaxLengthError('Streaming decode error - repeated field "filterTags" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.filterTags[]`,
+                index: obj.filterTags,
+                value: reader.string()
+              }
+
+              obj.filterTags++
+
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.timeoutMs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.wantAck`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.relayFactor`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 11: {
+              yield {
+                field: `${prefix}.signature`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface QueryOriginFieldEvent {
+    field: '$.origin'
+    value: string
+  }
+
+  export interface QueryIncarnationFieldEvent {
+    field: '$.incarnation'
+    value: number
+  }
+
+  export interface QuerySeqFieldEvent {
+    field: '$.seq'
+    value: number
+  }
+
+  export interface QueryNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface QueryPayloadFieldEvent {
+    field: '$.payload'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface QueryFilterIdsFieldEvent {
+    field: '$.filterIds[]'
+    index: number
+    value: string
+  }
+
+  export interface QueryFilterTagsFieldEvent {
+    field: '$.filterTags[]'
+    index: number
+    value: string
+  }
+
+  export interface QueryTimeoutMsFieldEvent {
+    field: '$.timeoutMs'
+    value: number
+  }
+
+  export interface QueryWantAckFieldEvent {
+    field: '$.wantAck'
+    value: boolean
+  }
+
+  export interface QueryRelayFactorFieldEvent {
+    field: '$.relayFactor'
+    value: number
+  }
+
+  export interface QuerySignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<Query>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Query.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Query>): Query {
+    return decodeMessage(buf, Query.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Query>): Generator<QueryOriginFieldEvent | QueryIncarnationFieldEvent | QuerySeqFieldEvent | QueryNameFieldEvent | QueryPayloadFieldEvent | QueryFilterIdsFieldEvent | QueryFilterTagsFieldEvent | QueryTimeoutMsFieldEvent | QueryWantAckFieldEvent | QueryRelayFactorFieldEvent | QuerySignatureFieldEvent> {
+    return streamMessage(buf, Query.codec(), opts)
+  }
+}
+
+export interface QueryResponse {
+  origin: string
+  incarnation: number
+  seq: number
+  from: string
+  ack: boolean
+  payload: Uint8Array<ArrayBuffer>
+  signature: Uint8Array<ArrayBuffer>
+}
+
+export namespace QueryResponse {
+  let _codec: Codec<QueryResponse>
+
+  export const codec = (): Codec<QueryResponse> => {
+    if (_codec == null) {
+      _codec = message<QueryResponse>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.origin != null && obj.origin !== '')) {
+          w.uint32(10)
+          w.string(obj.origin)
+        }
+
+        if ((obj.incarnation != null && obj.incarnation !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.incarnation)
+        }
+
+        if ((obj.seq != null && obj.seq !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.seq)
+        }
+
+        if ((obj.from != null && obj.from !== '')) {
+          w.uint32(34)
+          w.string(obj.from)
+        }
+
+        if ((obj.ack != null && obj.ack !== false)) {
+          w.uint32(40)
+          w.bool(obj.ack)
+        }
+
+        if ((obj.payload != null && obj.payload.byteLength > 0)) {
+          w.uint32(50)
+          w.bytes(obj.payload)
+        }
+
+        if ((obj.signature != null && obj.signature.byteLength > 0)) {
+          w.uint32(58)
+          w.bytes(obj.signature)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          origin: '',
+          incarnation: 0,
+          seq: 0,
+          from: '',
+          ack: false,
+          payload: uint8ArrayAlloc(0),
+          signature: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.origin = reader.string()
+              break
+            }
+            case 2: {
+              obj.incarnation = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.seq = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.from = reader.string()
+              break
+            }
+            case 5: {
+              obj.ack = reader.bool()
+              break
+            }
+            case 6: {
+              obj.payload = reader.bytes()
+              break
+            }
+            case 7: {
+              obj.signature = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.origin`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.incarnation`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.seq`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.from`,
+                value: reader.string()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.ack`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.payload`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.signature`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface QueryResponseOriginFieldEvent {
+    field: '$.origin'
+    value: string
+  }
+
+  export interface QueryResponseIncarnationFieldEvent {
+    field: '$.incarnation'
+    value: number
+  }
+
+  export interface QueryResponseSeqFieldEvent {
+    field: '$.seq'
+    value: number
+  }
+
+  export interface QueryResponseFromFieldEvent {
+    field: '$.from'
+    value: string
+  }
+
+  export interface QueryResponseAckFieldEvent {
+    field: '$.ack'
+    value: boolean
+  }
+
+  export interface QueryResponsePayloadFieldEvent {
+    field: '$.payload'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface QueryResponseSignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<QueryResponse>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, QueryResponse.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<QueryResponse>): QueryResponse {
+    return decodeMessage(buf, QueryResponse.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<QueryResponse>): Generator<QueryResponseOriginFieldEvent | QueryResponseIncarnationFieldEvent | QueryResponseSeqFieldEvent | QueryResponseFromFieldEvent | QueryResponseAckFieldEvent | QueryResponsePayloadFieldEvent | QueryResponseSignatureFieldEvent> {
+    return streamMessage(buf, QueryResponse.codec(), opts)
+  }
+}
+
 export interface Ping {
   seq: number
   target: string
@@ -1165,6 +1746,8 @@ export interface Packet {
   pingReq?: PingReq
   updates: Update[]
   events: UserEvent[]
+  queries: Query[]
+  responses: QueryResponse[]
 }
 
 export namespace Packet {
@@ -1216,6 +1799,20 @@ export namespace Packet {
           }
         }
 
+        if (obj.queries != null && obj.queries.length > 0) {
+          for (const value of obj.queries) {
+            w.uint32(66)
+            Query.codec().encode(value, w)
+          }
+        }
+
+        if (obj.responses != null && obj.responses.length > 0) {
+          for (const value of obj.responses) {
+            w.uint32(74)
+            QueryResponse.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1223,7 +1820,9 @@ export namespace Packet {
         const obj: any = {
           version: 0,
           updates: [],
-          events: []
+          events: [],
+          queries: [],
+          responses: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1280,6 +1879,26 @@ export namespace Packet {
               }))
               break
             }
+            case 8: {
+              if (opts.limits?.queries != null && obj.queries.length === opts.limits.queries) {
+                throw new MaxLengthError('Decode error - repeated field "queries" had too many elements')
+              }
+
+              obj.queries.push(Query.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.queries$
+              }))
+              break
+            }
+            case 9: {
+              if (opts.limits?.responses != null && obj.responses.length === opts.limits.responses) {
+                throw new MaxLengthError('Decode error - repeated field "responses" had too many elements')
+              }
+
+              obj.responses.push(QueryResponse.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.responses$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1291,7 +1910,9 @@ export namespace Packet {
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
           updates: 0,
-          events: 0
+          events: 0,
+          queries: 0,
+          responses: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1368,6 +1989,42 @@ export namespace Packet {
               }
 
               obj.events++
+
+              break
+            }
+            case 8: {
+              if (opts.limits?.queries != null && obj.queries === opts.limits.queries) {
+                throw new MaxLengthError('Streaming decode error - repeated field "queries" had too many elements')
+              }
+
+              for (const evt of Query.codec().stream(reader, reader.uint32(), `${prefix}.queries[]`, {
+                limits: opts.limits?.queries$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.queries
+                }
+              }
+
+              obj.queries++
+
+              break
+            }
+            case 9: {
+              if (opts.limits?.responses != null && obj.responses === opts.limits.responses) {
+                throw new MaxLengthError('Streaming decode error - repeated field "responses" had too many elements')
+              }
+
+              for (const evt of QueryResponse.codec().stream(reader, reader.uint32(), `${prefix}.responses[]`, {
+                limits: opts.limits?.responses$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.responses
+                }
+              }
+
+              obj.responses++
 
               break
             }
@@ -1527,6 +2184,114 @@ export namespace Packet {
     index: number
   }
 
+  export interface PacketQueriesOriginFieldEvent {
+    field: '$.queries[].origin'
+    value: string
+    index: number
+  }
+
+  export interface PacketQueriesIncarnationFieldEvent {
+    field: '$.queries[].incarnation'
+    value: number
+    index: number
+  }
+
+  export interface PacketQueriesSeqFieldEvent {
+    field: '$.queries[].seq'
+    value: number
+    index: number
+  }
+
+  export interface PacketQueriesNameFieldEvent {
+    field: '$.queries[].name'
+    value: string
+    index: number
+  }
+
+  export interface PacketQueriesPayloadFieldEvent {
+    field: '$.queries[].payload'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PacketQueriesFilterIdsFieldEvent {
+    field: '$.queries[].filterIds[]'
+    index: number
+    value: string
+  }
+
+  export interface PacketQueriesFilterTagsFieldEvent {
+    field: '$.queries[].filterTags[]'
+    index: number
+    value: string
+  }
+
+  export interface PacketQueriesTimeoutMsFieldEvent {
+    field: '$.queries[].timeoutMs'
+    value: number
+    index: number
+  }
+
+  export interface PacketQueriesWantAckFieldEvent {
+    field: '$.queries[].wantAck'
+    value: boolean
+    index: number
+  }
+
+  export interface PacketQueriesRelayFactorFieldEvent {
+    field: '$.queries[].relayFactor'
+    value: number
+    index: number
+  }
+
+  export interface PacketQueriesSignatureFieldEvent {
+    field: '$.queries[].signature'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PacketResponsesOriginFieldEvent {
+    field: '$.responses[].origin'
+    value: string
+    index: number
+  }
+
+  export interface PacketResponsesIncarnationFieldEvent {
+    field: '$.responses[].incarnation'
+    value: number
+    index: number
+  }
+
+  export interface PacketResponsesSeqFieldEvent {
+    field: '$.responses[].seq'
+    value: number
+    index: number
+  }
+
+  export interface PacketResponsesFromFieldEvent {
+    field: '$.responses[].from'
+    value: string
+    index: number
+  }
+
+  export interface PacketResponsesAckFieldEvent {
+    field: '$.responses[].ack'
+    value: boolean
+    index: number
+  }
+
+  export interface PacketResponsesPayloadFieldEvent {
+    field: '$.responses[].payload'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PacketResponsesSignatureFieldEvent {
+    field: '$.responses[].signature'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export function encode (obj: Partial<Packet>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Packet.codec())
   }
@@ -1535,7 +2300,7 @@ export namespace Packet {
     return decodeMessage(buf, Packet.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Packet>): Generator<PacketVersionFieldEvent | PacketPingSeqFieldEvent | PacketPingTargetFieldEvent | PacketPingWantCoordinateFieldEvent | PacketAckSeqFieldEvent | PacketAckPayloadFieldEvent | PacketAckCoordinateVecFieldEvent | PacketAckCoordinateErrorFieldEvent | PacketAckCoordinateAdjustmentFieldEvent | PacketAckCoordinateHeightFieldEvent | PacketNackSeqFieldEvent | PacketPingReqSeqFieldEvent | PacketPingReqTargetFieldEvent | PacketPingReqTargetAddrsFieldEvent | PacketUpdatesKindFieldEvent | PacketUpdatesIdFieldEvent | PacketUpdatesIncarnationFieldEvent | PacketUpdatesFromFieldEvent | PacketUpdatesAddrsFieldEvent | PacketUpdatesMetadataFieldEvent | PacketUpdatesSignatureFieldEvent | PacketEventsOriginFieldEvent | PacketEventsLtimeFieldEvent | PacketEventsNameFieldEvent | PacketEventsPayloadFieldEvent | PacketEventsSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Packet>): Generator<PacketVersionFieldEvent | PacketPingSeqFieldEvent | PacketPingTargetFieldEvent | PacketPingWantCoordinateFieldEvent | PacketAckSeqFieldEvent | PacketAckPayloadFieldEvent | PacketAckCoordinateVecFieldEvent | PacketAckCoordinateErrorFieldEvent | PacketAckCoordinateAdjustmentFieldEvent | PacketAckCoordinateHeightFieldEvent | PacketNackSeqFieldEvent | PacketPingReqSeqFieldEvent | PacketPingReqTargetFieldEvent | PacketPingReqTargetAddrsFieldEvent | PacketUpdatesKindFieldEvent | PacketUpdatesIdFieldEvent | PacketUpdatesIncarnationFieldEvent | PacketUpdatesFromFieldEvent | PacketUpdatesAddrsFieldEvent | PacketUpdatesMetadataFieldEvent | PacketUpdatesSignatureFieldEvent | PacketEventsOriginFieldEvent | PacketEventsLtimeFieldEvent | PacketEventsNameFieldEvent | PacketEventsPayloadFieldEvent | PacketEventsSignatureFieldEvent | PacketQueriesOriginFieldEvent | PacketQueriesIncarnationFieldEvent | PacketQueriesSeqFieldEvent | PacketQueriesNameFieldEvent | PacketQueriesPayloadFieldEvent | PacketQueriesFilterIdsFieldEvent | PacketQueriesFilterTagsFieldEvent | PacketQueriesTimeoutMsFieldEvent | PacketQueriesWantAckFieldEvent | PacketQueriesRelayFactorFieldEvent | PacketQueriesSignatureFieldEvent | PacketResponsesOriginFieldEvent | PacketResponsesIncarnationFieldEvent | PacketResponsesSeqFieldEvent | PacketResponsesFromFieldEvent | PacketResponsesAckFieldEvent | PacketResponsesPayloadFieldEvent | PacketResponsesSignatureFieldEvent> {
     return streamMessage(buf, Packet.codec(), opts)
   }
 }

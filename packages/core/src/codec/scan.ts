@@ -1,9 +1,9 @@
 import { reader as protonsReader } from 'protons-runtime'
-import { DECODE_LIMITS, PROTOCOL_VERSION } from '../constants.ts'
+import { DECODE_LIMITS, PROTOCOL_VERSION, QUERY_DECODE_LIMITS } from '../constants.ts'
 import { knownEncoding } from './cache.ts'
 import { FIELDS } from './fields.ts'
 import type { CodecLimits } from './index.ts'
-import { Ack, Kind, Nack, Ping, PingReq, Update, UserEvent } from './messages.ts'
+import { Ack, Kind, Nack, Ping, PingReq, Query, QueryResponse, Update, UserEvent } from './messages.ts'
 
 const NO_BYTES = Object.freeze(new Uint8Array(0)) as Uint8Array<ArrayBuffer>
 
@@ -59,6 +59,8 @@ export interface ScannedPacket {
   nack?: Nack
   pingReq?: PingReq
   events: UserEvent[]
+  queries: Query[]
+  responses: QueryResponse[]
   claims: ScannedClaims
 }
 
@@ -317,8 +319,8 @@ class Claims implements ScannedClaims {
   }
 }
 
-/** How a top-level field is read: a varint, a sub-message (at most once), claims or events. */
-type Layout = 'varint' | 'message' | 'claims' | 'events'
+/** How a top-level field is read: a varint, a sub-message (at most once), claims, events, queries or responses. */
+type Layout = 'varint' | 'message' | 'claims' | 'events' | 'queries' | 'responses'
 
 interface TopLevel {
   /** By field number: the varint's value, or [start, end) of the sub-message; -1 when absent. */
@@ -326,6 +328,8 @@ interface TopLevel {
   ends: Float64Array
   claims: number
   events: number[]
+  queries: number[]
+  responses: number[]
 }
 
 /** A message without claims (most probe packets): nothing to visit. */
@@ -341,7 +345,14 @@ const NO_CLAIMS: ScannedClaims = {
 }
 
 /** The scratch of the strict first pass, which is always consumed before scanTop is called again. */
-const scratch: TopLevel = { values: new Float64Array(9), ends: new Float64Array(9), claims: 0, events: [] }
+const scratch: TopLevel = {
+  values: new Float64Array(10),
+  ends: new Float64Array(10),
+  claims: 0,
+  events: [],
+  queries: [],
+  responses: [],
+}
 
 /**
  * The strict first pass shared by both messages: every field known, with its wire type, each
@@ -364,6 +375,8 @@ function scanTop(
   top.ends.fill(-1)
   top.claims = 0
   top.events.length = 0
+  top.queries.length = 0
+  top.responses.length = 0
   while (c.pos < c.end) {
     const tag = c.varint()
     if (tag < 0) return undefined
@@ -388,9 +401,14 @@ function scanTop(
       } else if (how === 'claims') {
         if (++top.claims > maxClaims) return undefined
         if (classifyClaim(claimCursor, start, c.pos, maxAddrs) === IRREGULAR) return undefined
-      } else {
+      } else if (how === 'events') {
         top.events.push(start, c.pos)
         if (top.events.length / 2 > maxEvents) return undefined
+      } else {
+        const slices = how === 'queries' ? top.queries : top.responses
+        slices.push(start, c.pos)
+        const max = how === 'queries' ? DECODE_LIMITS.queriesPerPacket : DECODE_LIMITS.responsesPerPacket
+        if (slices.length / 2 > max) return undefined
       }
     } else return undefined
   }
@@ -404,6 +422,25 @@ function decodeEvents(bytes: Uint8Array, slices: number[]): UserEvent[] {
   const events: UserEvent[] = []
   for (let i = 0; i < slices.length; i += 2) events.push(UserEvent.decode(bytes.subarray(slices[i], slices[i + 1])))
   return events
+}
+
+const NO_QUERIES: Query[] = []
+const NO_RESPONSES: QueryResponse[] = []
+
+function decodeQueries(bytes: Uint8Array, slices: number[]): Query[] {
+  if (slices.length === 0) return NO_QUERIES
+  const out: Query[] = []
+  for (let i = 0; i < slices.length; i += 2) {
+    out.push(Query.decode(bytes.subarray(slices[i], slices[i + 1]), { limits: QUERY_DECODE_LIMITS }))
+  }
+  return out
+}
+
+function decodeResponses(bytes: Uint8Array, slices: number[]): QueryResponse[] {
+  if (slices.length === 0) return NO_RESPONSES
+  const out: QueryResponse[] = []
+  for (let i = 0; i < slices.length; i += 2) out.push(QueryResponse.decode(bytes.subarray(slices[i], slices[i + 1])))
+  return out
 }
 
 /** How each top-level field of a message is read, by field number. */
@@ -433,6 +470,8 @@ const PACKET = layoutOf(PK, {
   pingReq: 'message',
   updates: 'claims',
   events: 'events',
+  queries: 'queries',
+  responses: 'responses',
 })
 
 /**
@@ -471,6 +510,8 @@ export function scanPacket(bytes: Uint8Array, limits: CodecLimits): ScannedPacke
   try {
     const p: ScannedPacket = {
       events: decodeEvents(bytes, top.events),
+      queries: decodeQueries(bytes, top.queries),
+      responses: decodeResponses(bytes, top.responses),
       claims: top.claims === 0 ? NO_CLAIMS : new Claims(bytes, top.claims, PK.updates, maxAddrsPerMember),
     }
     if (top.values[PK.ping] >= 0) p.ping = Ping.decode(sub(PK.ping))
