@@ -66,6 +66,9 @@ import {
   type Member,
   type Membership,
   type MembershipEvents,
+  type QueryHandler,
+  type QueryOptions,
+  type QueryResult,
   type ResolvedConfig,
   type SwimConfig,
 } from '@murmur/core'
@@ -103,6 +106,13 @@ export interface MembershipInit {
    * @default seconds since 2024-01-01 (see incarnationFromClock), which only grows
    */
   initialIncarnation?: number
+  /**
+   * Reads tags from this node's metadata, for queries' tag filters (`key=regexp`): without it, a
+   * query with tag filters never matches this node. In worker mode it runs on the app's thread,
+   * once per setMetadata (and for the degraded metadata), and the worker keeps the result.
+   * @default undefined
+   */
+  tagsOf?: (metadata: Uint8Array) => Readonly<Record<string, string>>
 }
 
 /**
@@ -220,6 +230,19 @@ export interface MembershipService extends TypedEventTarget<MembershipEvents> {
   setMetadata(bytes: Uint8Array): void
   /** Spreads a named user event to every member, this node included. */
   broadcast(name: string, payload?: Uint8Array): Promise<void>
+  /**
+   * Asks the members a question and yields their signed answers as they arrive, each member's
+   * once, until the deadline, cancel() or `options.signal`; see core's `Membership.query`.
+   * Throws InvalidArgumentError (bounds) or TooManyQueriesError (maxQueriesInFlight; in worker
+   * mode that one comes from the iterator).
+   */
+  query(name: string, payload?: Uint8Array, options?: QueryOptions): QueryResult
+  /**
+   * Answers queries named `name` (`'*'`: any without a handler of its own) with the bytes the
+   * handler returns (undefined: no answer); undefined removes it. In worker mode the handler
+   * runs on the app's thread.
+   */
+  handleQuery(name: string, handler: QueryHandler | undefined): void
   /** Lifeguard local health: 0 is healthy. */
   healthScore(): number
   /** A fingerprint of this node's view (16 hex digits): equal on two nodes holding the same view. */
@@ -340,8 +363,15 @@ export {
   JoinFailedError,
   type Member,
   type MembershipEvents,
+  type QueryAnswer,
+  type QueryFilter,
+  type QueryHandler,
+  type QueryInfo,
+  type QueryOptions,
+  type QueryResult,
   type ResolvedConfig,
   type SwimConfig,
+  TooManyQueriesError,
 } from '@murmur/core'
 export { PACKET_PROTOCOL, PROTOCOL_PREFIX, SYNC_PROTOCOL } from './constants.ts'
 export { FrameRejectedError, PeerBlockedError, PeerNotAllowedError, TransportStoppedError } from './errors.ts'

@@ -18,6 +18,9 @@ import {
   Membership,
   type MembershipEvents,
   mathRandom,
+  type QueryHandler,
+  type QueryOptions,
+  type QueryResult,
   type ResolvedConfig,
   resolveConfig,
   systemClock,
@@ -122,6 +125,7 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
       admit: allow === undefined ? undefined : (id) => allow.has(id),
       initialIncarnation: init.initialIncarnation ?? incarnationFromClock(),
       loopDelay: () => this.readLoopDelay(),
+      tagsOf: init.tagsOf,
     })
     for (const name of FORWARDED) this.forward(name)
     for (const name of ['member:join', 'member:update'] as const) {
@@ -244,6 +248,14 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
 
   broadcast(name: string, payload?: Uint8Array): Promise<void> {
     return this.core.broadcast(name, payload)
+  }
+
+  query(name: string, payload?: Uint8Array, options?: QueryOptions): QueryResult {
+    return this.core.query(name, payload, options)
+  }
+
+  handleQuery(name: string, handler: QueryHandler | undefined): void {
+    this.core.handleQuery(name, handler)
   }
 
   healthScore(): number {

@@ -35,6 +35,12 @@ export function registerMetrics(metrics: Metrics | undefined, source: MetricsSou
         user_events: s.userEvents,
         push_pulls: s.pushPulls,
         syncs_in_sync: s.syncsInSync,
+        queries: s.queries,
+        queries_matched: s.queriesMatched,
+        query_answers: s.queryAnswers,
+        query_responses_sent: s.queryResponsesSent,
+        query_relays: s.queryRelays,
+        query_duplicates: s.queryDuplicates,
       }
     },
   })

@@ -13,14 +13,21 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import {
+  compileFilter,
   InvalidArgumentError,
   InvalidConfigError,
   JoinFailedError,
+  MAX_RELAY_FACTOR,
   type Member,
   type MembershipEvents,
   NotStartedError,
+  type QueryHandler,
+  type QueryOptions,
+  type QueryResult,
+  QueryStream,
   type ResolvedConfig,
   resolveConfig,
+  TooManyQueriesError,
 } from '@murmur/core'
 import type {
   CreateMurmurWorkerNodeOptions,
@@ -30,7 +37,7 @@ import type {
   MurmurWorkerNode,
   ProgressOptions,
 } from './index.ts'
-import type { FromWorker, ToWorker, WireError, WorkerData, WorkerStatus } from './worker-protocol.ts'
+import type { FromWorker, QueryTags, ToWorker, WireError, WorkerData, WorkerStatus } from './worker-protocol.ts'
 
 /** How often the worker sends a full status (members with their RTTs, stats) without being asked. */
 export const STATUS_INTERVAL_MS = 1000
@@ -52,6 +59,9 @@ function fromWire(e: WireError): Error {
       break
     case 'InvalidConfigError':
       err = new InvalidConfigError(e.problems ?? [e.message])
+      break
+    case 'TooManyQueriesError':
+      err = new TooManyQueriesError(e.message)
       break
     default:
       err = Object.assign(new Error(e.message), e.code === undefined ? {} : { code: e.code })
@@ -84,12 +94,16 @@ class WorkerMembershipService extends TypedEventEmitter<MembershipEvents> implem
   private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
   private stopped = false
   private probeSubscribed = false
+  private readonly queries = new Map<number, QueryStream>()
+  private readonly handlers = new Map<string, QueryHandler>()
+  private readonly requests = new Map<number, AbortController>()
 
   constructor(
     private readonly worker: Worker,
     config: ResolvedConfig,
     status: WorkerStatus,
     private readonly degrade: ((metadata: Uint8Array) => Uint8Array) | undefined,
+    private readonly tagsOf: ((metadata: Uint8Array) => Readonly<Record<string, string>>) | undefined,
   ) {
     super()
     this.config = config
@@ -114,6 +128,20 @@ class WorkerMembershipService extends TypedEventEmitter<MembershipEvents> implem
       case 'status':
         this.applyStatus(m.status)
         return
+      case 'query-event':
+        this.queries.get(m.id)?.push(Object.freeze(m.answer))
+        return
+      case 'query-end':
+        this.queries.get(m.id)?.end(m.error === undefined ? undefined : fromWire(m.error))
+        this.queries.delete(m.id)
+        return
+      case 'query-request':
+        this.runHandler(m)
+        return
+      case 'query-abort':
+        this.requests.get(m.id)?.abort()
+        this.requests.delete(m.id)
+        return
       case 'reply': {
         this.applyStatus(m.status)
         const call = this.calls.get(m.id)
@@ -133,6 +161,10 @@ class WorkerMembershipService extends TypedEventEmitter<MembershipEvents> implem
     this.stopped = true
     for (const c of this.calls.values()) c.reject(reason)
     this.calls.clear()
+    for (const q of this.queries.values()) q.end()
+    this.queries.clear()
+    for (const r of this.requests.values()) r.abort()
+    this.requests.clear()
   }
 
   get addrs(): string[] {
@@ -171,8 +203,43 @@ class WorkerMembershipService extends TypedEventEmitter<MembershipEvents> implem
       )
     }
     const marked = this.degrade?.(bytes)
+    const tags = queryTags(this.tagsOf, bytes, marked)
     // applied in the worker in call order; a later read of self() shows it once the reply is in
-    void this.call({ method: 'setMetadata', args: [bytes.slice(), marked] }).catch(() => {})
+    void this.call({ method: 'setMetadata', args: [bytes.slice(), marked, tags] }).catch(() => {})
+  }
+
+  /**
+   * A query, asked by the worker; its answers cross the port as they come. Bounds are checked
+   * here first, so that a bad query throws as in-thread; maxQueriesInFlight is the worker's to
+   * check, and its TooManyQueriesError comes from the iterator.
+   */
+  query(name: string, payload: Uint8Array = new Uint8Array(0), options: QueryOptions = {}): QueryResult {
+    if (this.stopped) throw new NotStartedError('the worker-mode node is stopped')
+    this.checkQuery(name, payload, options)
+    options.signal?.throwIfAborted()
+    const id = this.nextId++
+    const stream = new QueryStream(name, this.config.maxQueryAnswers, () => {
+      this.queries.delete(id)
+      if (!this.stopped) this.worker.postMessage({ type: 'query-cancel', id } satisfies ToWorker)
+    })
+    this.queries.set(id, stream)
+    options.signal?.addEventListener('abort', () => stream.cancel(), { once: true })
+    const { filter, timeoutMs, requestAck, relayFactor } = options
+    const wireOptions = {
+      ...(filter === undefined ? {} : { filter: { ids: [...(filter.ids ?? [])], tags: [...(filter.tags ?? [])] } }),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(requestAck === undefined ? {} : { requestAck }),
+      ...(relayFactor === undefined ? {} : { relayFactor }),
+    }
+    this.worker.postMessage({ type: 'query', id, name, payload, options: wireOptions } satisfies ToWorker)
+    return stream
+  }
+
+  handleQuery(name: string, handler: QueryHandler | undefined): void {
+    if (handler === undefined) this.handlers.delete(name)
+    else this.handlers.set(name, handler)
+    if (!this.stopped)
+      this.worker.postMessage({ type: 'handle-query', name, on: handler !== undefined } satisfies ToWorker)
   }
 
   broadcast(name: string, payload?: Uint8Array): Promise<void> {
@@ -214,6 +281,43 @@ class WorkerMembershipService extends TypedEventEmitter<MembershipEvents> implem
   override removeEventListener(...args: Parameters<TypedEventEmitter<MembershipEvents>['removeEventListener']>): void {
     super.removeEventListener(...args)
     this.syncProbeSubscription()
+  }
+
+  private checkQuery(name: string, payload: Uint8Array, o: QueryOptions): void {
+    const c = this.config
+    const problem =
+      name.length === 0 || name.length > 128
+        ? 'query name must be 1 to 128 characters'
+        : payload.byteLength > c.maxQueryBytes
+          ? `query payload is ${payload.byteLength} bytes; maxQueryBytes is ${c.maxQueryBytes}`
+          : o.timeoutMs !== undefined &&
+              (!Number.isInteger(o.timeoutMs) || o.timeoutMs < 1 || o.timeoutMs > c.maxQueryTimeoutMs)
+            ? `query timeoutMs must be an integer in [1, ${c.maxQueryTimeoutMs}], got ${o.timeoutMs}`
+            : o.relayFactor !== undefined &&
+                (!Number.isInteger(o.relayFactor) || o.relayFactor < 0 || o.relayFactor > MAX_RELAY_FACTOR)
+              ? `query relayFactor must be an integer in [0, ${MAX_RELAY_FACTOR}], got ${o.relayFactor}`
+              : undefined
+    if (problem !== undefined) throw new InvalidArgumentError(problem)
+    const filter = compileFilter(o.filter?.ids ?? [], o.filter?.tags ?? [])
+    if (typeof filter === 'string') throw new InvalidArgumentError(`query filter: ${filter}`)
+  }
+
+  /** Runs the app's handler for a query the worker received; its answer goes back over the port. */
+  private runHandler(m: Extract<FromWorker, { type: 'query-request' }>): void {
+    const handler = this.handlers.get(m.handler)
+    const controller = new AbortController()
+    this.requests.set(m.id, controller)
+    const reply = (payload: Uint8Array | undefined) => {
+      if (!this.requests.delete(m.id) || this.stopped) return
+      this.worker.postMessage({ type: 'query-answer', id: m.id, payload } satisfies ToWorker)
+    }
+    if (handler === undefined) {
+      reply(undefined)
+      return
+    }
+    Promise.resolve()
+      .then(() => handler(Object.freeze({ ...m.info, signal: controller.signal })))
+      .then(reply, () => reply(undefined))
   }
 
   /** Probe events (one per probe round) cross the port only while someone listens. */
@@ -323,7 +427,7 @@ export async function createWorkerNode(options: CreateMurmurWorkerNodeOptions): 
   const progress = options.progress
   const periods = progress === undefined ? undefined : progressPeriods(progress)
   const privateKey = options.privateKey ?? (await generateKeyPair('Ed25519'))
-  const { ackPayload: _, ...membership } = init
+  const { ackPayload: _, tagsOf, ...membership } = init
   const counter = progress === undefined ? undefined : new SharedArrayBuffer(4)
   const metadata = init.metadata ?? new Uint8Array(0)
   const data: WorkerData = {
@@ -332,6 +436,7 @@ export async function createWorkerNode(options: CreateMurmurWorkerNodeOptions): 
     psk: options.psk,
     allow: options.allow,
     membership,
+    ...queryTags(tagsOf, metadata, progress?.degradedMetadata?.(metadata)),
     statusIntervalMs: STATUS_INTERVAL_MS,
     ...(progress === undefined || counter === undefined || periods === undefined
       ? {}
@@ -364,7 +469,7 @@ export async function createWorkerNode(options: CreateMurmurWorkerNodeOptions): 
     await worker.terminate()
     throw err
   })
-  const service = new WorkerMembershipService(worker, ready.config, ready.status, progress?.degradedMetadata)
+  const service = new WorkerMembershipService(worker, ready.config, ready.status, progress?.degradedMetadata, tagsOf)
   worker.on('message', (m: FromWorker) => service.receive(m))
   worker.on('error', (err) => service.closed(err))
   worker.on('exit', (code) => service.closed(new NotStartedError(`the murmur worker exited (code ${code})`)))
@@ -384,4 +489,21 @@ export async function createWorkerNode(options: CreateMurmurWorkerNodeOptions): 
     }
   }
   return node
+}
+
+/** The tags of `metadata` and of its degraded mark, read with the app's tagsOf (none without one). */
+function queryTags(
+  tagsOf: ((metadata: Uint8Array) => Readonly<Record<string, string>>) | undefined,
+  metadata: Uint8Array,
+  marked: Uint8Array | undefined,
+): QueryTags | undefined {
+  if (tagsOf === undefined) return undefined
+  const read = (m: Uint8Array) => {
+    try {
+      return { ...tagsOf(m) }
+    } catch {
+      return {}
+    }
+  }
+  return { tags: read(metadata), ...(marked === undefined ? {} : { degradedTags: read(marked) }) }
 }

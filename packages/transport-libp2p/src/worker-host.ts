@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import type { Libp2p } from '@libp2p/interface'
-import { MEMBER_EVENT_NAMES } from '@murmur/core'
+import { MEMBER_EVENT_NAMES, type QueryInfo, type QueryResult } from '@murmur/core'
 import { createNode } from './create-node.ts'
 import type { MembershipService } from './index.ts'
 import {
@@ -24,13 +24,19 @@ const data = workerData as WorkerData
 const post = (m: FromWorker) => port.postMessage(m)
 
 let node: Libp2p<{ membership: MembershipService }>
+// tag filters read the tags the app's thread computed with its tagsOf (functions do not cross)
+let tags = data.tags
+let degradedTags = data.degradedTags
 try {
   node = await createNode({
     listen: data.listen,
     privateKey: privateKeyFromProtobuf(data.privateKey),
     psk: data.psk,
     allow: data.allow,
-    membership: data.membership,
+    membership: {
+      ...data.membership,
+      tagsOf: tags === undefined ? undefined : () => (degraded ? degradedTags : undefined) ?? tags ?? {},
+    },
   })
 } catch (err) {
   post({ type: 'failed', error: toWireError(err) })
@@ -75,9 +81,13 @@ async function call(m: Extract<ToWorker, { type: 'call' }>): Promise<unknown> {
     case 'leave':
       return service.leave({ signal: signalFor(m.id, m.args[0]) })
     case 'setMetadata': {
-      const [next, marked] = m.args
+      const [next, marked, nextTags] = m.args
       metadata = next
       degradedMetadata = marked ?? degradedMetadata
+      if (nextTags !== undefined) {
+        tags = nextTags.tags
+        degradedTags = nextTags.degradedTags ?? degradedTags
+      }
       service.setMetadata(degraded && degradedMetadata !== undefined ? degradedMetadata : next)
       return undefined
     }
@@ -112,6 +122,10 @@ port.on('message', (m: ToWorker) => {
     probeEvents = m.on
     return
   }
+  if (m.type === 'query' || m.type === 'query-cancel' || m.type === 'handle-query' || m.type === 'query-answer') {
+    queryMessage(m)
+    return
+  }
   if (m.type === 'abort') {
     aborts.get(m.id)?.abort(new DOMException('aborted by the caller', 'AbortError'))
     return
@@ -127,6 +141,66 @@ port.on('message', (m: ToWorker) => {
     },
   )
 })
+
+const queries = new Map<number, QueryResult>()
+const requests = new Map<number, (payload: Uint8Array | undefined) => void>()
+let nextRequest = 1
+
+/** Queries asked from the app's thread, and handlers that run there. */
+function queryMessage(
+  m: Extract<ToWorker, { type: 'query' | 'query-cancel' | 'handle-query' | 'query-answer' }>,
+): void {
+  switch (m.type) {
+    case 'query': {
+      let q: QueryResult
+      try {
+        q = service.query(m.name, m.payload, m.options)
+      } catch (err) {
+        post({ type: 'query-end', id: m.id, error: toWireError(err) })
+        return
+      }
+      queries.set(m.id, q)
+      void (async () => {
+        try {
+          for await (const answer of q) post({ type: 'query-event', id: m.id, answer })
+          post({ type: 'query-end', id: m.id })
+        } catch (err) {
+          post({ type: 'query-end', id: m.id, error: toWireError(err) })
+        } finally {
+          queries.delete(m.id)
+        }
+      })()
+      return
+    }
+    case 'query-cancel':
+      queries.get(m.id)?.cancel()
+      return
+    case 'handle-query':
+      service.handleQuery(m.name, m.on ? (info) => askApp(m.name, info) : undefined)
+      return
+    case 'query-answer': {
+      const resolve = requests.get(m.id)
+      requests.delete(m.id)
+      resolve?.(m.payload)
+      return
+    }
+  }
+}
+
+/** Runs the app's handler over the port; its answer (or none, at the deadline) resolves this. */
+function askApp(handler: string, info: QueryInfo): Promise<Uint8Array | undefined> {
+  const id = nextRequest++
+  return new Promise((resolve) => {
+    requests.set(id, resolve)
+    const { origin, name, payload, timeoutMs } = info
+    post({ type: 'query-request', id, handler, info: { origin, name, payload, id: info.id, timeoutMs } })
+    info.signal.addEventListener('abort', () => {
+      if (!requests.delete(id)) return
+      post({ type: 'query-abort', id })
+      resolve(undefined)
+    })
+  })
+}
 
 /**
  * The progress bound (Kafka's max.poll.interval.ms): the app's thread ticks a shared counter; when

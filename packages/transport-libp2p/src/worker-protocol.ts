@@ -2,7 +2,7 @@
  * The messages between the app's thread and a worker-mode node's worker (structured clone over a
  * MessagePort). One file, so that both sides name the same shapes.
  */
-import type { Member, MembershipEvents, ResolvedConfig } from '@murmur/core'
+import type { Member, MembershipEvents, QueryAnswer, ResolvedConfig } from '@murmur/core'
 import type { Faults, MembershipInit, MembershipServiceStats } from './index.ts'
 
 /** What the progress bound does when the app's thread stops ticking. */
@@ -17,7 +17,10 @@ export interface WorkerData {
   psk?: Uint8Array
   allow?: string[]
   /** The service's options, less the ones that are functions. */
-  membership: Omit<MembershipInit, 'ackPayload'>
+  membership: Omit<MembershipInit, 'ackPayload' | 'tagsOf'>
+  /** membership.tagsOf of the metadata and of its degraded mark, read on the app's thread (tag filters). */
+  tags?: Record<string, string>
+  degradedTags?: Record<string, string>
   progress?: {
     timeoutMs: number
     checkMs: number
@@ -46,12 +49,38 @@ export type Method = 'join' | 'leave' | 'setMetadata' | 'broadcast' | 'setFaults
 export type ToWorker =
   | { type: 'call'; id: number; method: 'join'; args: [addrs: string[], timeoutMs: number | undefined] }
   | { type: 'call'; id: number; method: 'leave'; args: [timeoutMs: number | undefined] }
-  | { type: 'call'; id: number; method: 'setMetadata'; args: [metadata: Uint8Array, degraded: Uint8Array | undefined] }
+  | {
+      type: 'call'
+      id: number
+      method: 'setMetadata'
+      args: [metadata: Uint8Array, degraded: Uint8Array | undefined, tags?: QueryTags]
+    }
   | { type: 'call'; id: number; method: 'broadcast'; args: [name: string, payload: Uint8Array | undefined] }
   | { type: 'call'; id: number; method: 'setFaults'; args: [faults: Faults] }
   | { type: 'call'; id: number; method: 'stop' | 'status'; args: [] }
   | { type: 'abort'; id: number }
   | { type: 'subscribe'; name: 'probe'; on: boolean }
+  /** Starts a query; its answers come back as query-event, then one query-end. */
+  | { type: 'query'; id: number; name: string; payload: Uint8Array; options: WorkerQueryOptions }
+  | { type: 'query-cancel'; id: number }
+  /** Registers (or removes) a handler, which runs on the app's thread. */
+  | { type: 'handle-query'; name: string; on: boolean }
+  /** The app's handler's answer to a query-request (undefined: none). */
+  | { type: 'query-answer'; id: number; payload: Uint8Array | undefined }
+
+/** Tags of the metadata and of its degraded mark (membership.tagsOf, run on the app's thread). */
+export interface QueryTags {
+  tags: Record<string, string>
+  degradedTags?: Record<string, string>
+}
+
+/** QueryOptions less the signal (a cancel crosses the port instead). */
+export interface WorkerQueryOptions {
+  filter?: { ids?: string[]; tags?: string[] }
+  timeoutMs?: number
+  requestAck?: boolean
+  relayFactor?: number
+}
 
 /** An error as it crosses the port: enough to rebuild the same class on the other side. */
 export interface WireError {
@@ -72,6 +101,17 @@ export type FromWorker =
   | { type: 'reply'; id: number; ok: false; error: WireError; status: WorkerStatus }
   | { type: 'status'; status: WorkerStatus }
   | { type: 'progress'; state: 'stalled' | 'recovered' | 'left'; stalledMs: number }
+  | { type: 'query-event'; id: number; answer: QueryAnswer }
+  | { type: 'query-end'; id: number; error?: WireError }
+  /** A query for a handler of the app's: answer with query-answer (same id). */
+  | {
+      type: 'query-request'
+      id: number
+      handler: string
+      info: { origin: string; name: string; payload: Uint8Array; id: string; timeoutMs: number }
+    }
+  /** The query-request's deadline passed: the handler's signal aborts. */
+  | { type: 'query-abort'; id: number }
 
 export function toWireError(err: unknown): WireError {
   const e = err as Error & { code?: string; problems?: string[]; errors?: unknown[] }

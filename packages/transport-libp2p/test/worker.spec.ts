@@ -82,6 +82,36 @@ describe('worker mode', function () {
     await left
   })
 
+  it('queries: asked from a worker-mode node and answered by one, handlers on the app thread, tags from tagsOf', async () => {
+    const tagsOf = (m: Uint8Array) => ({ role: dec.decode(m) })
+    const a = await workerNode({ membership: { metadata: enc.encode('web'), tagsOf } })
+    const b = await createMurmurNode({
+      join: a.getMultiaddrs().map(String),
+      membership: { profile: 'local', metadata: enc.encode('db'), tagsOf, config: FAST },
+    })
+    started.push(b)
+    const signal = AbortSignal.timeout(15_000)
+    await until(() => alive(a, b) && alive(b, a), 'a and b to see each other', signal)
+    for (const n of [a, b]) {
+      const id = n.peerId.toString()
+      n.services.membership.handleQuery('who', (q) => enc.encode(`${id.slice(-4)} ${dec.decode(q.payload)}`))
+    }
+    const ask = async (node: MurmurNode, tags?: string[]) => {
+      const out: string[] = []
+      const q = node.services.membership.query('who', enc.encode('?'), {
+        timeoutMs: 1500,
+        requestAck: true,
+        ...(tags === undefined ? {} : { filter: { tags } }),
+      })
+      for await (const x of q) out.push(x.ack ? `ack ${x.from.slice(-4)}` : dec.decode(x.payload))
+      return out.sort()
+    }
+    const [ida, idb] = [a.peerId.toString().slice(-4), b.peerId.toString().slice(-4)]
+    assert.deepEqual(await ask(a), [`${ida} ?`, `${idb} ?`, `ack ${ida}`, `ack ${idb}`].sort())
+    assert.deepEqual(await ask(b, ['role=web']), [`${ida} ?`, `ack ${ida}`].sort())
+    assert.throws(() => a.services.membership.query('who', new Uint8Array(10_000)), { name: 'InvalidArgumentError' })
+  })
+
   it('errors cross the port as the same classes', async () => {
     const a = await workerNode()
     await assert.rejects(a.services.membership.join(['/ip4/127.0.0.1/tcp/1']), {
