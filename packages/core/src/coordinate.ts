@@ -34,8 +34,12 @@ export const VIVALDI = {
   heightMinMs: 0.01,
   /** RTT samples per peer whose median feeds the update (a latency filter against outliers). */
   latencyFilter: 3,
-  /** Peers whose samples are kept (the most recently probed): memory stays flat however large the cluster. */
-  filterPeers: 256,
+  /**
+   * Peers whose samples are kept (the most recently probed). Round-robin probing comes back to a
+   * peer once per pass over the cluster, so in a large cluster the filter only helps with the
+   * peers probed again soon (indirect rounds, small clusters); memory stays flat however large.
+   */
+  filterPeers: 16,
   /** Gravity's scale: pulls the whole system gently towards the origin, so it does not drift. */
   gravityRhoMs: 150_000,
   /** Bounds on what a peer may announce: anything past them is not a coordinate of this Earth. */

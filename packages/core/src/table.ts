@@ -6,6 +6,7 @@ import {
   Kind,
   type ScannedClaims,
   type Update,
+  unpin,
   updateSigningBytes,
   updateSize,
 } from './codec/index.ts'
@@ -267,6 +268,7 @@ export class ClaimTable {
 
   private apply(u: Update, via: Via, gossip = true, failedProbes: FailedProbe[] = []): void {
     const { ctx } = this
+    unpin(u) // kept in the table: it must not hold the whole message it came in
     let r = ctx.list.get(u.id)
     const now = ctx.clock.now()
     if (r === undefined) {

@@ -1,5 +1,5 @@
 import { CLAIM_LIMITS } from './claim-limits.ts'
-import { eventSigningBytes, eventSize, owned, type UserEvent } from './codec/index.ts'
+import { eventSigningBytes, eventSize, owned, type UserEvent, unpin } from './codec/index.ts'
 import { MAX_LTIME, MAX_LTIME_JUMP } from './constants.ts'
 import { type Context, type Via, whenReady } from './context.ts'
 import { TransmitLimitedQueue } from './dissemination.ts'
@@ -129,6 +129,7 @@ export class UserEvents {
   private accept(e: UserEvent, history: boolean): void {
     const k = key(e)
     if (this.seen.has(k)) return
+    unpin(e) // remembered: it must not hold the whole message it came in
     this.seen.set(k, e)
     while (this.seen.size > this.ctx.config.userEventBufferSize) {
       this.seen.delete(this.seen.keys().next().value!)

@@ -430,3 +430,16 @@ describe('codec', () => {
     assert.ok(new TextDecoder().decode(bytes).startsWith('murmur/update/v1\n'))
   })
 })
+
+describe('unpin', () => {
+  it('copies byte fields that are views into a larger buffer, in place, and leaves owned ones alone', async () => {
+    const { unpin } = await import('../src/codec/index.ts')
+    const message = new Uint8Array(1024)
+    const u = { ...claim(Kind.SUSPECT, 'a', 1, 'b'), signature: message.subarray(10, 74), metadata: new Uint8Array(3) }
+    const own = u.metadata
+    unpin(u)
+    assert.equal(u.signature.byteLength, 64)
+    assert.equal(u.signature.buffer.byteLength, 64, 'no longer pins the 1 KiB message')
+    assert.equal(u.metadata, own)
+  })
+})

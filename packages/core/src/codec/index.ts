@@ -271,3 +271,16 @@ export const KIND_TO_STATE = {
 export function owned(b: Uint8Array): Uint8Array<ArrayBuffer> {
   return b.buffer instanceof ArrayBuffer ? (b as Uint8Array<ArrayBuffer>) : new Uint8Array(b)
 }
+
+/**
+ * A decoded claim's bytes fields are views into the message they came in (a 64 KiB packet, an
+ * 8 MiB push-pull state). A claim the table keeps must not pin that whole buffer: this copies
+ * the views that share a larger buffer, in place (the same bytes, so cached encodings stay right).
+ */
+export function unpin<T extends { metadata?: Uint8Array; signature: Uint8Array; payload?: Uint8Array }>(c: T): T {
+  const own = (b: Uint8Array) => (b.byteLength > 0 && b.buffer.byteLength > b.byteLength ? b.slice() : b)
+  if (c.metadata !== undefined) c.metadata = own(c.metadata) as T['metadata']
+  if (c.payload !== undefined) c.payload = own(c.payload) as T['payload']
+  c.signature = own(c.signature) as T['signature']
+  return c
+}
