@@ -6,6 +6,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { InvalidConfigError, type Profile, type SwimConfig } from '@murmur/core'
 import { type CreateMurmurNodeOptions, createMurmurNode, type MembershipService, type MurmurNode } from '@murmur/libp2p'
+import type { QueryRequest, QueryStreamLike } from './api/query.ts'
 import { type AgentControl, createApiServer } from './api/server.ts'
 import {
   API_CLOSE_GRACE_MS,
@@ -16,7 +17,7 @@ import {
   SNAPSHOT_DEBOUNCE_MS,
 } from './constants.ts'
 import { CliError, EXIT } from './errors.ts'
-import { EventHandlerRunner } from './handler.ts'
+import { EventHandlerRunner, runQueryHandler } from './handler.ts'
 import { loadOrCreateKey, readPsk, readTokenFile, type Warn } from './keys.ts'
 import { createMetrics } from './metrics.ts'
 import { type AgentEvent, MEMBER_EVENTS, memberJson } from './model.ts'
@@ -97,7 +98,12 @@ async function startNode(
     privateKey,
     psk,
     allow: opts.allow.length > 0 ? opts.allow : undefined,
-    membership: { profile: opts.profile, metadata, config: { cluster: opts.cluster, ...config } },
+    membership: {
+      profile: opts.profile,
+      metadata,
+      config: { cluster: opts.cluster, ...config },
+      tagsOf: (m) => decodeInfo(m).tags,
+    },
   }
   try {
     if (opts.worker !== true) return await createMurmurNode(options)
@@ -205,7 +211,29 @@ class Agent implements AgentControl {
         ltime: e.ltime,
       })
     })
+    if (opts.eventHandler !== undefined) this.answerQueries(opts.eventHandler)
     this.installSignals()
+  }
+
+  /** The event handler answers every query meant for this node: its stdout is the answer (Serf). */
+  private answerQueries(command: string): void {
+    const maxBytes = this.service.config.maxQueryResponseBytes
+    this.service.handleQuery('*', (q) =>
+      runQueryHandler(
+        command,
+        {
+          event: 'query',
+          time: new Date().toISOString(),
+          id: q.id,
+          origin: q.origin,
+          name: q.name,
+          payload: new TextDecoder().decode(q.payload),
+        },
+        maxBytes,
+        q.signal,
+        (m) => this.io.err(`murmur: ${m}`),
+      ),
+    )
   }
 
   async serveApi(token: string | undefined): Promise<void> {
@@ -256,7 +284,7 @@ class Agent implements AgentControl {
         await this.service.join(seeds, { signal: AbortSignal.timeout(JOIN_ATTEMPT_TIMEOUT_MS) })
         return true
       } catch (err) {
-        if (this.stopping) return true
+        if (this.stopping || this.inCluster()) return true
         const last = attempt >= this.opts.retryMax
         const message = `join failed (attempt ${attempt + 1} of ${this.opts.retryMax + 1}): ${(err as Error).message}`
         if (last) {
@@ -264,11 +292,24 @@ class Agent implements AgentControl {
           this.io.err(`murmur: ${message}; check that the --join addresses are right and reachable`)
           return !fatal
         }
-        if (!this.opts.json) this.io.err(`murmur: ${message}; retrying in ${delay} ms`)
-        await new Promise((r) => setTimeout(r, delay))
+        // equal jitter: agents of a start storm whose joins failed together do not retry together
+        const wait = Math.round(delay / 2 + Math.random() * (delay / 2))
+        if (!this.opts.json) this.io.err(`murmur: ${message}; retrying in ${wait} ms`)
+        await new Promise((r) => setTimeout(r, wait))
+        if (this.stopping || this.inCluster()) return true
         delay = Math.min(delay * 2, JOIN_RETRY_MAX_DELAY_MS)
       }
     }
+  }
+
+  /**
+   * Another member is alive in our table: someone reached us, so we are in the cluster even when
+   * our own push-pull with the seeds timed out (a seed swamped by a start storm often answers
+   * after our deadline, and gossips us to the others all the same).
+   */
+  private inCluster(): boolean {
+    const self = this.service.self().id
+    return this.service.members().some((m) => m.id !== self && m.state === 'alive')
   }
 
   /** Leaves (when `graceful`), stops the node and the API, and resolves `done` with `code`. */
@@ -341,6 +382,26 @@ class Agent implements AgentControl {
 
   event(name: string, payload: string) {
     return this.service.broadcast(name, new TextEncoder().encode(payload))
+  }
+
+  query(r: QueryRequest): QueryStreamLike {
+    const q = this.service.query(r.name, new TextEncoder().encode(r.payload), {
+      filter: { ids: r.nodes, tags: r.tags },
+      timeoutMs: r.timeoutMs,
+      requestAck: r.ack,
+      relayFactor: r.relay,
+    })
+    const service = this.service
+    return {
+      cancel: () => q.cancel(),
+      async *[Symbol.asyncIterator]() {
+        for await (const a of q) {
+          const name = decodeInfo(service.member(a.from)?.metadata ?? new Uint8Array(0)).name ?? ''
+          if (a.ack) yield { event: 'ack' as const, from: a.from, name }
+          else yield { event: 'answer' as const, from: a.from, name, payload: new TextDecoder().decode(a.payload) }
+        }
+      },
+    }
   }
 
   info() {

@@ -68,3 +68,67 @@ export class EventHandlerRunner {
     })
   }
 }
+
+/** A query as the event handler gets it on stdin (`MURMUR_EVENT=query`). */
+export interface QueryEvent {
+  event: 'query'
+  time: string
+  /** The query's id in the cluster: origin/incarnation/seq. */
+  id: string
+  origin: string
+  name: string
+  payload: string
+}
+
+/**
+ * Answers a query with the event handler, as Serf does: `sh -c <cmd>` with the query as JSON on
+ * stdin and MURMUR_EVENT=query, MURMUR_QUERY_NAME and MURMUR_QUERY_ORIGIN in the environment; its
+ * stdout, cut at `maxBytes`, is the answer. No answer when it prints nothing, fails, or is still
+ * running when `signal` aborts (the query's deadline), which kills it.
+ */
+export function runQueryHandler(
+  command: string,
+  e: QueryEvent,
+  maxBytes: number,
+  signal: AbortSignal,
+  onError: (message: string) => void,
+): Promise<Uint8Array | undefined> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(undefined)
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      MURMUR_EVENT: 'query',
+      MURMUR_QUERY_NAME: e.name,
+      MURMUR_QUERY_ORIGIN: e.origin,
+    }
+    const child = spawn('sh', ['-c', command], { env, stdio: ['pipe', 'pipe', 'inherit'] })
+    const chunks: Buffer[] = []
+    let size = 0
+    let truncated = false
+    child.stdout.on('data', (c: Buffer) => {
+      if (size >= maxBytes) {
+        truncated = true
+        return // keep reading (a handler blocked on a full pipe would never exit), keep nothing
+      }
+      const keep = c.subarray(0, maxBytes - size)
+      truncated ||= keep.byteLength < c.byteLength
+      chunks.push(keep)
+      size += keep.byteLength
+    })
+    const kill = () => child.kill('SIGKILL')
+    signal.addEventListener('abort', kill, { once: true })
+    child.stdin.on('error', () => {})
+    child.stdin.end(`${JSON.stringify(e)}\n`)
+    child.on('error', (err) => onError(`query handler could not start: ${err.message}`))
+    child.on('close', (code, sig) => {
+      signal.removeEventListener('abort', kill)
+      if (signal.aborted) return resolve(undefined)
+      if (code !== 0) {
+        onError(`query handler for "${e.name}" exited with ${sig ?? `code ${code}`}: no answer`)
+        return resolve(undefined)
+      }
+      if (truncated) onError(`query handler for "${e.name}" printed more than ${maxBytes} bytes: answer cut`)
+      resolve(size === 0 ? undefined : new Uint8Array(Buffer.concat(chunks)))
+    })
+  })
+}

@@ -9,6 +9,7 @@ import { makeKeygenCommand } from './commands/keygen.ts'
 import { makeLeaveCommand } from './commands/leave.ts'
 import { makeMembersCommand } from './commands/members.ts'
 import { makeMonitorCommand } from './commands/monitor.ts'
+import { makeQueryCommand } from './commands/query.ts'
 import { makeTagsCommand } from './commands/tags.ts'
 import { CliError, EXIT } from './errors.ts'
 import { type IO, processIO } from './output.ts'
@@ -32,6 +33,7 @@ export function buildProgram(io: IO, outcome: Outcome, signal: AbortSignal): Com
     makeLeaveCommand(io),
     makeTagsCommand(io),
     makeEventCommand(io),
+    makeQueryCommand(io, signal),
     makeMonitorCommand(io, signal),
     makeInfoCommand(io),
     makeKeygenCommand(io),

@@ -65,6 +65,10 @@ function fakeAgent(): AgentControl & { calls: string[] } {
     leave: async () => void calls.push('leave'),
     setTags: (set) => set,
     event: async (name) => void calls.push(`event ${name}`),
+    query: () => {
+      calls.push('query')
+      return { cancel: () => {}, async *[Symbol.asyncIterator]() {} }
+    },
     info: () => ({ id: 'peer0' }),
     metrics: async () => ({ contentType: 'text/plain', body: 'murmur_probes_total 1\n' }),
     subscribe: () => () => {},

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { QueryRequest } from '../src/api/query.ts'
 import { type AgentControl, type AgentEvent, createApiServer, MAX_BODY_BYTES, type MemberJson } from '../src/index.ts'
 
-function fakeAgent(): AgentControl & { listeners: Set<(e: AgentEvent) => void>; tags: Record<string, string> } {
+function fakeAgent(): AgentControl & {
+  listeners: Set<(e: AgentEvent) => void>
+  tags: Record<string, string>
+  queries: QueryRequest[]
+} {
   const members: MemberJson[] = ['alive', 'dead'].map((state, i) => ({
     id: `peer${i}`,
     name: `n${i}`,
@@ -19,6 +24,7 @@ function fakeAgent(): AgentControl & { listeners: Set<(e: AgentEvent) => void>; 
   const agent = {
     listeners,
     tags: {} as Record<string, string>,
+    queries: [] as QueryRequest[],
     self: () => members[0],
     members: () => members,
     join: async (addrs: string[]) => {
@@ -33,6 +39,20 @@ function fakeAgent(): AgentControl & { listeners: Set<(e: AgentEvent) => void>; 
       return agent.tags
     },
     event: async () => {},
+    query: (q: QueryRequest) => {
+      if (q.name === 'busy')
+        throw Object.assign(new Error('16 in flight'), { name: 'TooManyQueriesError', code: 'ERR_TOO_MANY_QUERIES' })
+      if (q.name === '')
+        throw Object.assign(new Error('empty name'), { name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT' })
+      agent.queries.push(q)
+      return {
+        cancel: () => {},
+        async *[Symbol.asyncIterator]() {
+          yield { event: 'ack' as const, from: 'peer1', name: 'n1' }
+          yield { event: 'answer' as const, from: 'peer1', name: 'n1', payload: `re: ${q.payload}` }
+        },
+      }
+    },
     info: () => ({ id: 'peer0' }),
     metrics: async () => ({ contentType: 'text/plain', body: 'murmur_probes_total 1\n' }),
     subscribe: (l: (e: AgentEvent) => void) => {
@@ -121,6 +141,39 @@ describe('control API', () => {
     controller.abort()
     while (agent.listeners.size > 0 && Date.now() < deadline) await new Promise((x) => setTimeout(x, 10))
     assert.equal(agent.listeners.size, 0)
+  })
+
+  it('POST /v1/query streams the answers as NDJSON, then done; refusals are 400 and 429', async () => {
+    const r = await post('/v1/query', JSON.stringify({ name: 'load', payload: 'x', tags: ['role=web'], ack: true }))
+    assert.equal(r.status, 200)
+    assert.equal(r.headers.get('content-type'), 'application/x-ndjson')
+    const lines = (await r.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    assert.deepEqual(lines, [
+      { event: 'ack', from: 'peer1', name: 'n1' },
+      { event: 'answer', from: 'peer1', name: 'n1', payload: 're: x' },
+      { event: 'done', answers: 1, acks: 1 },
+    ])
+    assert.deepEqual(agent.queries[0], {
+      name: 'load',
+      payload: 'x',
+      nodes: [],
+      tags: ['role=web'],
+      timeoutMs: undefined,
+      ack: true,
+      relay: 0,
+    })
+    const bad = await post('/v1/query', JSON.stringify({ name: 'x', tags: 'role=web' }))
+    assert.equal(bad.status, 400)
+    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'ERR_BAD_REQUEST')
+    const invalid = await post('/v1/query', JSON.stringify({ name: '' }))
+    assert.equal(invalid.status, 400)
+    assert.equal(((await invalid.json()) as { error: { code: string } }).error.code, 'ERR_INVALID_ARGUMENT')
+    const busy = await post('/v1/query', JSON.stringify({ name: 'busy' }))
+    assert.equal(busy.status, 429)
+    assert.equal(((await busy.json()) as { error: { code: string } }).error.code, 'ERR_TOO_MANY_QUERIES')
   })
 
   it('serves Prometheus metrics', async () => {

@@ -28,9 +28,21 @@ export class ApiClient {
     return this.call<T>('POST', path, body)
   }
 
-  /** Streams NDJSON lines from GET `path` until `signal` aborts or the agent goes away. */
-  async stream(path: string, onLine: (value: unknown) => void, signal?: AbortSignal): Promise<void> {
-    const res = await fetch(`http://${this.address}${path}`, { signal, headers: this.auth() }).catch((err) => {
+  /**
+   * Streams NDJSON lines from GET `path` (POST with `body`, as JSON) until the stream ends,
+   * `signal` aborts or the agent goes away.
+   */
+  async stream(path: string, onLine: (value: unknown) => void, signal?: AbortSignal, body?: unknown): Promise<void> {
+    const init: RequestInit =
+      body === undefined
+        ? { signal, headers: this.auth() }
+        : {
+            signal,
+            method: 'POST',
+            body: JSON.stringify(body),
+            headers: { ...this.auth(), 'content-type': 'application/json' },
+          }
+    const res = await fetch(`http://${this.address}${path}`, init).catch((err) => {
       if (signal?.aborted) return undefined
       throw this.unreachable(err as Error)
     })

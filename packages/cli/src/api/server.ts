@@ -5,6 +5,7 @@ import type { AgentEvent, MemberJson } from '../model.ts'
 import { matches } from '../model.ts'
 import { type GuardPolicy, guard, loopbackHosts, tokenDigest } from './guard.ts'
 import { HttpError, readJson, send } from './http.ts'
+import { type QueryRequest, type QueryStreamLike, streamQuery } from './query.ts'
 
 export { MAX_BODY_BYTES } from './http.ts'
 
@@ -17,6 +18,8 @@ export interface AgentControl {
   leave(): Promise<void>
   setTags(set: Record<string, string>, unset: string[]): Record<string, string>
   event(name: string, payload: string): Promise<void>
+  /** Starts a query (throws InvalidArgumentError or TooManyQueriesError); its answers until the deadline. */
+  query(request: QueryRequest): QueryStreamLike
   info(): Record<string, unknown>
   metrics(): Promise<{ contentType: string; body: string }>
   subscribe(listener: (e: AgentEvent) => void): () => void
@@ -36,6 +39,7 @@ export interface ApiServerOptions {
  *
  * GET /v1/self · GET /v1/members?state=alive&tag=k=v · POST /v1/join {addrs} · POST /v1/leave ·
  * POST /v1/tags {set, unset} · POST /v1/event {name, payload} · GET /v1/info ·
+ * POST /v1/query {name, payload, nodes, tags, timeoutMs, ack, relay} (NDJSON answers, then done) ·
  * GET /v1/events (NDJSON; SSE with Accept: text/event-stream) · GET /metrics (Prometheus)
  */
 export function createApiServer(
@@ -123,6 +127,8 @@ async function route(agent: AgentControl, req: IncomingMessage, res: ServerRespo
       await agent.event(body.name, (body.payload as string | undefined) ?? '')
       return send(res, 200, { sent: true })
     }
+    case 'POST /v1/query':
+      return streamQuery((q) => agent.query(q), req, res)
     case 'POST /v1/faults': {
       if (agent.faults === undefined)
         throw new HttpError(404, 'ERR_NOT_FOUND', 'fault injection is off (start the agent with --test-faults)')
