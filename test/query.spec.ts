@@ -1,32 +1,6 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { BIN } from '@murmur/cli'
+import { murmur, type Run } from './fixtures/cli.ts'
 import { TestCluster } from './fixtures/cluster.ts'
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-  ms: number
-}
-
-/** Runs the built `murmur` command (the one users run), to completion. */
-function murmur(args: string[]): Promise<Run> {
-  const started = Date.now()
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString()
-    })
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString()
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }))
-  })
-}
 
 type Line = { event: string; from?: string; name?: string; payload?: string; answers?: number; acks?: number }
 

@@ -358,7 +358,8 @@ class Agent implements AgentControl {
   }
 
   members() {
-    return this.service.members().map(memberJson)
+    const from = this.service.self().coordinate
+    return this.service.members().map((m) => memberJson(m, from))
   }
 
   join(addrs: string[]) {

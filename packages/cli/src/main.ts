@@ -10,6 +10,7 @@ import { makeLeaveCommand } from './commands/leave.ts'
 import { makeMembersCommand } from './commands/members.ts'
 import { makeMonitorCommand } from './commands/monitor.ts'
 import { makeQueryCommand } from './commands/query.ts'
+import { makeRttCommand } from './commands/rtt.ts'
 import { makeTagsCommand } from './commands/tags.ts'
 import { CliError, EXIT } from './errors.ts'
 import { type IO, processIO } from './output.ts'
@@ -34,6 +35,7 @@ export function buildProgram(io: IO, outcome: Outcome, signal: AbortSignal): Com
     makeTagsCommand(io),
     makeEventCommand(io),
     makeQueryCommand(io, signal),
+    makeRttCommand(io),
     makeMonitorCommand(io, signal),
     makeInfoCommand(io),
     makeKeygenCommand(io),

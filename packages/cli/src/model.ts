@@ -1,4 +1,11 @@
-import { type Explanation, MEMBER_EVENT_NAMES, type Member, type MemberState } from '@murmur/core'
+import {
+  type Coordinate,
+  type Explanation,
+  estimateRttMs,
+  MEMBER_EVENT_NAMES,
+  type Member,
+  type MemberState,
+} from '@murmur/core'
 import { DEGRADED_TAG, decodeInfo } from './tags.ts'
 
 /** A member as the control API, `--json` and the event handler show it. */
@@ -20,9 +27,14 @@ export interface MemberJson {
    * Always set by memberJson(); optional for readers of older agents.
    */
   degraded?: boolean
+  /** Its network coordinate (Vivaldi), when this agent has one for it. */
+  coordinate?: Coordinate | null
+  /** The RTT in ms this agent estimates to it from the two coordinates (null without one). */
+  rttEstimateMs?: number | null
 }
 
-export function memberJson(m: Member): MemberJson {
+/** `m` as JSON; `from` (this agent's own coordinate) gives the RTT estimate. */
+export function memberJson(m: Member, from?: Coordinate): MemberJson {
   const info = decodeInfo(m.metadata)
   return {
     id: m.id,
@@ -35,6 +47,11 @@ export function memberJson(m: Member): MemberJson {
     stateChangedAt: new Date(m.stateChangedAt).toISOString(),
     reason: m.reason ? { ...m.reason } : null,
     degraded: info.tags[DEGRADED_TAG] !== undefined,
+    coordinate: m.coordinate ?? null,
+    rttEstimateMs:
+      m.coordinate === undefined || from === undefined
+        ? null
+        : Math.round(estimateRttMs(from, m.coordinate) * 100) / 100,
   }
 }
 

@@ -11,6 +11,13 @@ export function makeMembersCommand(io: IO) {
       new Option('--state <state>', 'only members in this state').choices(['alive', 'suspect', 'dead', 'left']),
     )
     .addOption(new Option('--tag <key=value>', 'only members with this tag, repeatable').argParser(collect(parseTag)))
+    .addOption(
+      new Option('--sort <key>', 'order: rtt (estimated from network coordinates, nearest first), name or id').choices([
+        'rtt',
+        'name',
+        'id',
+      ]),
+    )
     .addOption(jsonOption())
     .addOption(apiOption())
     .addOption(apiTokenFileOption())
@@ -21,6 +28,18 @@ export function makeMembersCommand(io: IO) {
       for (const [k, v] of o.tag ?? []) query.append('tag', `${k}=${v}`)
       const q = query.size > 0 ? `?${query}` : ''
       const { members } = await api.get<{ members: MemberJson[] }>(`/v1/members${q}`)
+      if (o.sort !== undefined) members.sort(byKey(o.sort as SortKey))
       io.out(o.json ? JSON.stringify(members) : membersTable(members, io.isTTY))
     })
+}
+
+type SortKey = 'rtt' | 'name' | 'id'
+
+/** Orders members by `key`; members without an RTT estimate go last for 'rtt'. */
+export function byKey(key: SortKey): (a: MemberJson, b: MemberJson) => number {
+  if (key === 'rtt') {
+    const rtt = (m: MemberJson) => m.rttEstimateMs ?? Number.POSITIVE_INFINITY
+    return (a, b) => rtt(a) - rtt(b) || a.id.localeCompare(b.id)
+  }
+  return (a, b) => a[key].localeCompare(b[key]) || a.id.localeCompare(b.id)
 }
