@@ -49,7 +49,9 @@ export class EventHandlerRunner {
     return new Promise((resolve) => {
       const env: NodeJS.ProcessEnv = { ...process.env, MURMUR_EVENT: e.event }
       if ('id' in e) env.MURMUR_MEMBER_ID = e.id
-      const child = spawn('sh', ['-c', this.command], { env, stdio: ['pipe', 'inherit', 'inherit'] })
+      // the handler's stdout goes to our stderr: our stdout is the --json event stream, one JSON
+      // object per line, which a handler's output must not break (Serf logs it the same way)
+      const child = spawn('sh', ['-c', this.command], { env, stdio: ['pipe', process.stderr, 'inherit'] })
       const timer = setTimeout(() => child.kill('SIGKILL'), HANDLER_TIMEOUT_MS)
       child.stdin.on('error', () => {}) // a handler that does not read stdin is fine
       child.stdin.end(`${JSON.stringify(e)}\n`)

@@ -188,7 +188,10 @@ export interface TransportStats {
   channels: number
   /** Bytes of inbound push-pull frames reserved now (gauge), of the inbound budget. */
   syncBytesReserved: number
-  /** Connections replaced because a request or a packet write on them stalled past the request timeout. */
+  /**
+   * Connections replaced because a request or a packet write on them stalled past the request
+   * timeout, or aborted because they answered no Yamux ping within stallTimeoutMs.
+   */
   stalledConnections: number
 }
 
