@@ -72,6 +72,8 @@ export interface StormResult {
   /** member:dead events, every observer's. */
   deaths: number
   cpu: { toReadySeconds: number; toConvergeSeconds: number; quietCores: number }
+  /** How observers saw others at the end when there was no convergence, e.g. {"dead": 40, "unknown": 3}. */
+  notAlive: Record<string, number>
   /** Suspicions per accused agent (name), the worst first: whom the storm hit. */
   suspectedMost: Array<[string, number]>
 }
@@ -213,6 +215,11 @@ export async function runStorm(options: StormOptions = {}): Promise<StormResult>
       suspicions: new Set(accusations.filter((x) => x.event === 'member:suspect').map((x) => x.key)).size,
       failedProbes: count(accusations.filter((x) => x.event === 'member:suspect').map((x) => x.firstHand)),
       deaths: accusations.filter((x) => x.event === 'member:dead').length,
+      notAlive: count(
+        agents
+          .flatMap((o) => agents.filter((m) => m !== o).map((m) => views.get(o.id)?.get(m.id) ?? 'unknown'))
+          .map((state) => (state === 'alive' ? null : state)),
+      ),
       suspectedMost: [...perAgent].sort((a, b) => b[1] - a[1]).slice(0, 5),
     }
   } finally {
