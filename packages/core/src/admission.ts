@@ -67,8 +67,8 @@ export class Admission {
     return false
   }
 
-  /** Removes a tombstone and, if its member is still dead or left, the member. */
-  private forget(id: string): boolean {
+  /** Removes a tombstone and, if its member is still dead or left, the member (member:reap). */
+  forget(id: string): boolean {
     this.tombstones.delete(id)
     const r = this.ctx.list.get(id)
     if (r === undefined || isLive(r.state)) return false

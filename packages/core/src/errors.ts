@@ -92,3 +92,39 @@ export class TooManyQueriesError extends Error {
     this.name = 'TooManyQueriesError'
   }
 }
+
+/** No member with this id is in the table (never seen, or already reaped). */
+export class UnknownMemberError extends Error {
+  readonly code = 'ERR_UNKNOWN_MEMBER'
+  constructor(message = 'no such member') {
+    super(message)
+    this.name = 'UnknownMemberError'
+  }
+}
+
+/** forceLeave() refused: the member is alive or suspect here, and only a dead or left member can be forgotten. */
+export class MemberNotDeadError extends Error {
+  readonly code = 'ERR_MEMBER_NOT_DEAD'
+  constructor(message = 'the member is not dead') {
+    super(message)
+    this.name = 'MemberNotDeadError'
+  }
+}
+
+/** ping() got no ack within its timeout. */
+export class TimeoutError extends Error {
+  readonly code = 'ERR_TIMEOUT'
+  constructor(message = 'timed out') {
+    super(message)
+    this.name = 'TimeoutError'
+  }
+}
+
+/** ping() refused: MAX_PENDING_PINGS pings of ours are already waiting for their ack. */
+export class TooManyPingsError extends Error {
+  readonly code = 'ERR_TOO_MANY_PINGS'
+  constructor(message = 'too many pings in flight') {
+    super(message)
+    this.name = 'TooManyPingsError'
+  }
+}

@@ -42,12 +42,16 @@ export {
   InvalidArgumentError,
   InvalidConfigError,
   JoinFailedError,
+  MemberNotDeadError,
   MessageTooLargeError,
   NotStartedError,
   type SyncRefusal,
   SyncRefusedError,
+  TimeoutError,
+  TooManyPingsError,
   TooManyQueriesError,
   UnexpectedSyncModeError,
+  UnknownMemberError,
 } from './errors.ts'
 export {
   MEMBER_EVENT_NAMES,
@@ -56,6 +60,7 @@ export {
   type ProbeResult,
   type UserEventInfo,
 } from './events.ts'
+export { FORCE_LEAVE_EVENT, FORCE_LEAVES_PER_ORIGIN_PER_SECOND, MAX_FORGOTTEN } from './force-leave.ts'
 export {
   type Claim,
   type Explanation,
@@ -67,6 +72,7 @@ export {
 } from './member.ts'
 export { Membership, type MembershipInit } from './membership.ts'
 export { DROP_REASONS, type DropReason, type Logger, type MembershipStats } from './metrics.ts'
+export { MAX_PENDING_PINGS } from './probe.ts'
 export { pushPullScale, SyncMode, type SyncRequestOptions } from './push-pull.ts'
 export { QUERIES_PER_ORIGIN_PER_SECOND } from './queries.ts'
 export { compileFilter, MAX_TAG_FILTER_CHARS, type QueryFilter } from './query-filter.ts'

@@ -10,8 +10,9 @@ import { type Context, LOCAL } from './context.ts'
 import { type Coordinate, estimateRttMs, VivaldiClient } from './coordinate.ts'
 import { Corrections } from './corrections.ts'
 import { retransmitLimit, TransmitLimitedQueue } from './dissemination.ts'
-import { InvalidArgumentError, JoinFailedError, NotStartedError } from './errors.ts'
+import { InvalidArgumentError, JoinFailedError, NotStartedError, UnknownMemberError } from './errors.ts'
 import type { MemberEventName, MembershipEvents, ProbeResult, UserEventInfo } from './events.ts'
+import { FORCE_LEAVE_EVENT, ForceLeave } from './force-leave.ts'
 import { GossipLoop, Outbox } from './gossip.ts'
 import { freezeMember, type Member } from './member.ts'
 import { MemberList, type MemberRecord, snapshot } from './member-list.ts'
@@ -99,6 +100,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   private readonly gossip: GossipLoop
   private readonly corrections: Corrections
   private readonly queries: Queries
+  private readonly forceLeaves: ForceLeave
   private readonly statsRef: MembershipStats = newStats()
   private status: Status = { state: 'stopped' }
   // the probe loop's callback, made once: it is scheduled every probe interval
@@ -135,6 +137,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       vivaldi: new VivaldiClient(random),
       emitMember: (name, r) => this.emitMember(name, r),
       admitted: init.admit ?? (() => true),
+      forgotten: (id, incarnation) => this.forceLeaves.suppresses(id, incarnation),
       clusterSize: () => list.liveCount + 1,
     }
     this.ctx = ctx
@@ -148,6 +151,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     }
     this.own = new SelfClaims(ctx, init.addrs ?? [], metadata, incarnation)
     this.admission = new Admission(ctx)
+    this.forceLeaves = new ForceLeave(ctx, this.admission)
     this.table = new ClaimTable(ctx, this.own, this.admission)
     this.events = new UserEvents(
       ctx,
@@ -311,7 +315,40 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   /** Spreads a named user event to every member (and delivers it here too). */
   async broadcast(name: string, payload: Uint8Array = EMPTY): Promise<void> {
     this.requireStarted()
+    if (name === FORCE_LEAVE_EVENT) throw new InvalidArgumentError(`the event name ${name} is reserved (forceLeave())`)
     await this.events.broadcast(name, payload)
+  }
+
+  /**
+   * Forgets a member this node holds dead or left, now (Serf's force-leave, under Murmur's trust
+   * rules): its tombstone is reaped at once (member:reap), so nothing dials it or lists it any
+   * more, and old claims of it cannot bring it back (see ForceLeave). With `prune` (the default)
+   * the word spreads as a signed event: each member that holds it dead or left forgets it too;
+   * none forgets a member it holds alive or suspect. Throws UnknownMemberError (not in the
+   * table), MemberNotDeadError (alive or suspect here) or InvalidArgumentError (ourselves).
+   */
+  async forceLeave(id: string, options: { prune?: boolean } = {}): Promise<void> {
+    this.requireStarted()
+    if (id === this.id) throw new InvalidArgumentError('a node cannot force-leave itself: use leave()')
+    this.forceLeaves.local(id)
+    if (options.prune !== false) await this.events.broadcast(FORCE_LEAVE_EVENT, new TextEncoder().encode(id))
+  }
+
+  /**
+   * Pings one member (a direct ping with a seq of its own, outside the probe rounds: nothing is
+   * suspected when it goes unanswered) and resolves to the round trip in ms. Rejects with
+   * UnknownMemberError, TimeoutError after `timeoutMs` (default probeTimeoutMs), the signal's
+   * reason when it aborts, or TooManyPingsError past MAX_PENDING_PINGS at once.
+   */
+  ping(id: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<number> {
+    this.requireStarted()
+    const r = this.ctx.list.get(id)
+    if (r === undefined) return Promise.reject(new UnknownMemberError(`no member ${id} in this node's table`))
+    const timeoutMs = options.timeoutMs ?? this.config.probeTimeoutMs
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      return Promise.reject(new InvalidArgumentError(`timeoutMs must be a positive number of ms, got ${timeoutMs}`))
+    }
+    return this.prober.ping(r, timeoutMs, options.signal)
   }
 
   /**
@@ -511,7 +548,8 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   }
 
   private onUserEvent(e: UserEventInfo): void {
-    this.safeDispatchEvent('user-event', { detail: e })
+    if (e.name === FORCE_LEAVE_EVENT) this.forceLeaves.receive(e)
+    else this.safeDispatchEvent('user-event', { detail: e })
   }
 }
 

@@ -27,6 +27,8 @@ export type DropReason =
   | 'unknown-query' // a query answer or ack for no query of ours in flight (late, or never asked)
   | 'query-limit' // a query past maxQueryHandlers or the gossip queue's bound, an answer past maxQueryAnswers
   | 'invalid-filter' // a query whose tag filter is not key=regexp, too long, or not a regexp we run
+  | 'force-left' // an alive claim of a member force-left here, at or below the incarnation it was forgotten at
+  | 'force-leave-refused' // a force-leave from someone not a live member, past its origin's rate, or naming a member we do not hold dead
 
 export const DROP_REASONS: readonly DropReason[] = [
   'malformed',
@@ -54,6 +56,8 @@ export const DROP_REASONS: readonly DropReason[] = [
   'unknown-query',
   'query-limit',
   'invalid-filter',
+  'force-left',
+  'force-leave-refused',
 ]
 
 /** Counters kept by the engine; read them with `membership.stats()`. */
@@ -104,6 +108,8 @@ export interface MembershipStats {
   queryRelays: number
   /** Answers and acks that arrived again (by a relay, or repeated), dropped: not an error. */
   queryDuplicates: number
+  /** Dead or left members forgotten early by force-leave (ours, or an operator's we honoured). */
+  forceLeaves: number
   /** Full states merged from push-pulls (a requester's answer, a responder's request). */
   pushPulls: number
   /** Periodic syncs (as requester or responder) that found both tables equal by fingerprint. */
@@ -142,6 +148,7 @@ export function newStats(): MembershipStats {
     queryResponsesSent: 0,
     queryRelays: 0,
     queryDuplicates: 0,
+    forceLeaves: 0,
     pushPulls: 0,
     syncsInSync: 0,
     packetsIn: 0,

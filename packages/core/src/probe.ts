@@ -2,6 +2,7 @@ import type { TimerId } from './clock.ts'
 import { type Ack, type Nack, owned, type Packet, type Ping, type PingReq, type Update } from './codec/index.ts'
 import type { Context } from './context.ts'
 import { type Coordinate, VIVALDI, validCoordinate } from './coordinate.ts'
+import { NotStartedError, TimeoutError, TooManyPingsError } from './errors.ts'
 import type { ProbeResult } from './events.ts'
 import type { FailedProbe } from './member.ts'
 import { isLive, type MemberRecord } from './member-list.ts'
@@ -42,6 +43,18 @@ interface Relay {
   timer: TimerId
 }
 
+/** A ping asked for by the application (ping()): no probe round, no suspicion, just the RTT. */
+interface UserPing {
+  kind: 'ping'
+  target: string
+  startedAt: number
+  timer: TimerId
+  settle: (rttMs: number | Error) => void
+}
+
+/** Application pings (ping()) waiting for their ack at once, at most. */
+export const MAX_PENDING_PINGS = 256
+
 /**
  * SWIM's failure detector, one round at a time: ping the target; if no ack within the probe
  * timeout, ask `indirectChecks` others to ping it for us (ping-req) and relay its ack or, with
@@ -50,8 +63,9 @@ interface Relay {
  */
 export class Prober {
   private seq = 0
-  private readonly pending = new Map<number, OwnProbe | Relay>()
+  private readonly pending = new Map<number, OwnProbe | Relay | UserPing>()
   private relays = 0
+  private pings = 0
   /** Probes sent, for coordinateEvery. */
   private probesSent = 0
 
@@ -95,6 +109,44 @@ export class Prober {
     const first = target.state === 'suspect' && target.stateClaim ? [target.stateClaim] : undefined
     const wantCoordinate = this.wantCoordinate(target)
     this.send(target, { ping: { seq, target: target.id, wantCoordinate } }, first)
+  }
+
+  /**
+   * One ping to `target` on behalf of the application, with a seq of its own: resolves to the
+   * round trip in ms when its direct ack comes back, rejects with TimeoutError after `timeoutMs`
+   * (nothing is suspected: it is not a probe round), with the signal's reason when it aborts,
+   * with TooManyPingsError past MAX_PENDING_PINGS.
+   */
+  ping(target: Peer, timeoutMs: number, signal?: AbortSignal): Promise<number> {
+    const { ctx } = this
+    if (this.pings >= MAX_PENDING_PINGS) return Promise.reject(new TooManyPingsError())
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    return new Promise<number>((resolve, reject) => {
+      const seq = this.nextSeq()
+      const onAbort = () => p.settle(signal?.reason as Error)
+      const p: UserPing = {
+        kind: 'ping',
+        target: target.id,
+        startedAt: ctx.clock.now(),
+        timer: ctx.clock.setTimeout(
+          () => p.settle(new TimeoutError(`no ack from ${target.id} within ${timeoutMs} ms`)),
+          timeoutMs,
+        ),
+        settle: (result) => {
+          if (this.pending.get(seq) !== p) return
+          this.pending.delete(seq)
+          this.pings--
+          ctx.clock.clearTimeout(p.timer)
+          signal?.removeEventListener('abort', onAbort)
+          if (typeof result === 'number') resolve(result)
+          else reject(result)
+        },
+      }
+      this.pending.set(seq, p)
+      this.pings++
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.send(target, { ping: { seq, target: target.id, wantCoordinate: false } })
+    })
   }
 
   onPing(from: string, ping: Ping): void {
@@ -173,6 +225,11 @@ export class Prober {
       ctx.stats.drops['unexpected-ack']++
       return
     }
+    if (p.kind === 'ping') {
+      if (from !== p.target) return void ctx.stats.drops['unexpected-ack']++
+      p.settle(ctx.clock.now() - p.startedAt)
+      return
+    }
     if (p.kind === 'relay') {
       if (from !== p.target) return void ctx.stats.drops['unexpected-ack']++
       this.endRelay(ack.seq)
@@ -239,6 +296,7 @@ export class Prober {
   cancelAll(): void {
     for (const [seq, p] of this.pending) {
       if (p.kind === 'probe') this.end(seq, p)
+      else if (p.kind === 'ping') p.settle(new NotStartedError('the engine stopped before the ack came'))
       else this.endRelay(seq)
     }
   }

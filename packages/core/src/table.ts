@@ -127,7 +127,8 @@ export class ClaimTable {
   /**
    * Why a claim that would be news (or a confirmation) is refused before its signature is
    * checked: an accusation by someone who is not a live, admitted member, or naming an
-   * incarnation its subject never announced; a new member outside the allow-list.
+   * incarnation its subject never announced; a new member outside the allow-list, or an echo of
+   * one force-left here (an old claim of it).
    */
   private gate(u: Update, cur: MemberRecord | undefined): DropReason | undefined {
     if (isAccusation(u.kind)) {
@@ -135,6 +136,7 @@ export class ClaimTable {
       if (!this.trustedAccuser(u.from)) return 'untrusted-accuser'
       if (cur !== undefined && u.incarnation > cur.incarnation) return 'future-incarnation'
     } else if (cur === undefined && !this.ctx.admitted(u.id)) return 'not-admitted'
+    else if (cur === undefined && this.ctx.forgotten(u.id, u.incarnation)) return 'force-left'
     return undefined
   }
 
