@@ -246,6 +246,19 @@ export interface MembershipService extends TypedEventTarget<MembershipEvents> {
    * runs on the app's thread.
    */
   handleQuery(name: string, handler: QueryHandler | undefined): void
+  /**
+   * Forgets a member this node holds dead or left, now (its tombstone reaped: member:reap; no more
+   * dials to it), and with `prune` (default) asks the cluster to do the same: each member honours
+   * it only for a member it holds dead or left itself. Throws UnknownMemberError,
+   * MemberNotDeadError (alive or suspect here) or InvalidArgumentError (this node).
+   */
+  forceLeave(id: string, options?: { prune?: boolean }): Promise<void>
+  /**
+   * Pings one member directly and resolves to the round trip in ms; rejects with TimeoutError
+   * (from `@murmur/core`) after `timeoutMs` (default probeTimeoutMs), UnknownMemberError, the
+   * signal's reason, or TooManyPingsError. Nothing is suspected when it goes unanswered.
+   */
+  ping(id: string, options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<number>
   /** Lifeguard local health: 0 is healthy. */
   healthScore(): number
   /** A fingerprint of this node's view (16 hex digits): equal on two nodes holding the same view. */
@@ -365,6 +378,7 @@ export {
   InvalidConfigError,
   JoinFailedError,
   type Member,
+  MemberNotDeadError,
   type MembershipEvents,
   type QueryAnswer,
   type QueryFilter,
@@ -374,7 +388,10 @@ export {
   type QueryResult,
   type ResolvedConfig,
   type SwimConfig,
+  TimeoutError,
+  TooManyPingsError,
   TooManyQueriesError,
+  UnknownMemberError,
 } from '@murmur/core'
 export { PACKET_PROTOCOL, PROTOCOL_PREFIX, SYNC_PROTOCOL } from './constants.ts'
 export { FrameRejectedError, PeerBlockedError, PeerNotAllowedError, TransportStoppedError } from './errors.ts'

@@ -258,6 +258,14 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
     this.core.handleQuery(name, handler)
   }
 
+  forceLeave(id: string, options?: { prune?: boolean }): Promise<void> {
+    return this.core.forceLeave(id, options)
+  }
+
+  ping(id: string, options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<number> {
+    return this.core.ping(id, options)
+  }
+
   healthScore(): number {
     return this.core.healthScore()
   }

@@ -19,6 +19,7 @@ import {
   JoinFailedError,
   MAX_RELAY_FACTOR,
   type Member,
+  MemberNotDeadError,
   type MembershipEvents,
   NotStartedError,
   type QueryHandler,
@@ -27,7 +28,10 @@ import {
   QueryStream,
   type ResolvedConfig,
   resolveConfig,
+  TimeoutError,
+  TooManyPingsError,
   TooManyQueriesError,
+  UnknownMemberError,
 } from '@murmur/core'
 import type {
   CreateMurmurWorkerNodeOptions,
@@ -62,6 +66,18 @@ function fromWire(e: WireError): Error {
       break
     case 'TooManyQueriesError':
       err = new TooManyQueriesError(e.message)
+      break
+    case 'TimeoutError':
+      err = new TimeoutError(e.message)
+      break
+    case 'TooManyPingsError':
+      err = new TooManyPingsError(e.message)
+      break
+    case 'UnknownMemberError':
+      err = new UnknownMemberError(e.message)
+      break
+    case 'MemberNotDeadError':
+      err = new MemberNotDeadError(e.message)
       break
     default:
       err = Object.assign(new Error(e.message), e.code === undefined ? {} : { code: e.code })
@@ -244,6 +260,14 @@ class WorkerMembershipService extends TypedEventEmitter<MembershipEvents> implem
 
   broadcast(name: string, payload?: Uint8Array): Promise<void> {
     return this.call({ method: 'broadcast', args: [name, payload] }) as Promise<void>
+  }
+
+  forceLeave(id: string, options: { prune?: boolean } = {}): Promise<void> {
+    return this.call({ method: 'forceLeave', args: [id, options.prune] }) as Promise<void>
+  }
+
+  ping(id: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<number> {
+    return this.call({ method: 'ping', args: [id, options.timeoutMs] }, options.signal) as Promise<number>
   }
 
   healthScore(): number {

@@ -93,6 +93,10 @@ async function call(m: Extract<ToWorker, { type: 'call' }>): Promise<unknown> {
     }
     case 'broadcast':
       return service.broadcast(m.args[0], m.args[1])
+    case 'forceLeave':
+      return service.forceLeave(m.args[0], { prune: m.args[1] })
+    case 'ping':
+      return service.ping(m.args[0], { timeoutMs: m.args[1], signal: signalFor(m.id, undefined) })
     case 'setFaults':
       return service.setFaults(m.args[0])
     case 'status':

@@ -44,7 +44,16 @@ export interface WorkerStatus {
   degraded: boolean
 }
 
-export type Method = 'join' | 'leave' | 'setMetadata' | 'broadcast' | 'setFaults' | 'stop' | 'status'
+export type Method =
+  | 'join'
+  | 'leave'
+  | 'setMetadata'
+  | 'broadcast'
+  | 'forceLeave'
+  | 'ping'
+  | 'setFaults'
+  | 'stop'
+  | 'status'
 
 export type ToWorker =
   | { type: 'call'; id: number; method: 'join'; args: [addrs: string[], timeoutMs: number | undefined] }
@@ -56,6 +65,8 @@ export type ToWorker =
       args: [metadata: Uint8Array, degraded: Uint8Array | undefined, tags?: QueryTags]
     }
   | { type: 'call'; id: number; method: 'broadcast'; args: [name: string, payload: Uint8Array | undefined] }
+  | { type: 'call'; id: number; method: 'forceLeave'; args: [id: string, prune: boolean | undefined] }
+  | { type: 'call'; id: number; method: 'ping'; args: [id: string, timeoutMs: number | undefined] }
   | { type: 'call'; id: number; method: 'setFaults'; args: [faults: Faults] }
   | { type: 'call'; id: number; method: 'stop' | 'status'; args: [] }
   | { type: 'abort'; id: number }
