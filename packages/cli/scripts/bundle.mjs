@@ -25,7 +25,7 @@ function upToDate() {
   } catch {
     return false
   }
-  return [self, ...inputs.map((f) => resolve(pkg, f))].every((f) => {
+  return [self, join(pkg, 'package.json'), ...inputs.map((f) => resolve(pkg, f))].every((f) => {
     try {
       return statSync(f).mtimeMs <= built
     } catch {
@@ -59,6 +59,8 @@ const result = await build({
     js: "import { createRequire as __murmurCreateRequire } from 'node:module'; const require = __murmurCreateRequire(import.meta.url);",
   },
   legalComments: 'none',
+  // `murmur --version` without reading package.json at start (src/version.ts)
+  define: { __MURMUR_VERSION__: JSON.stringify(JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).version) },
   metafile: true,
   logLevel: 'warning',
 })

@@ -22,6 +22,8 @@ import { loadOrCreateKey, readPsk, readTokenFile, type Warn } from './keys.ts'
 import { createMetrics } from './metrics.ts'
 import { type AgentEvent, MEMBER_EVENTS, memberJson } from './model.ts'
 import { eventLine, type IO } from './output.ts'
+import { checkReachability, resolveMemberId } from './reachability.ts'
+import { resolveSeeds, type SeedResolver } from './seeds.ts'
 import { readSnapshot, SnapshotWriter, snapshotAddrs } from './snapshot.ts'
 import { DEGRADED_TAG, decodeInfo, encodeInfo } from './tags.ts'
 
@@ -53,6 +55,8 @@ export interface AgentOptions {
   progressTimeoutMs?: number
   /** `--progress-action`: degrade (tag degraded=progress) or leave. @default 'degrade' */
   progressAction?: 'degrade' | 'leave'
+  /** How `--join` names (/dns4, /dnsaddr) are resolved before each attempt. @default systemResolver */
+  resolver?: SeedResolver
 }
 
 type Node = MurmurNode
@@ -281,7 +285,9 @@ class Agent implements AgentControl {
     let delay = this.opts.retryIntervalMs
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.service.join(seeds, { signal: AbortSignal.timeout(JOIN_ATTEMPT_TIMEOUT_MS) })
+        // names (/dns4, /dnsaddr) resolved afresh on every attempt: a seed that moved is found
+        const addrs = await resolveSeeds(seeds, this.opts.resolver)
+        await this.service.join(addrs, { signal: AbortSignal.timeout(JOIN_ATTEMPT_TIMEOUT_MS) })
         return true
       } catch (err) {
         if (this.stopping || this.inCluster()) return true
@@ -383,6 +389,16 @@ class Agent implements AgentControl {
 
   event(name: string, payload: string) {
     return this.service.broadcast(name, new TextEncoder().encode(payload))
+  }
+
+  async forceLeave(key: string, prune: boolean) {
+    const id = resolveMemberId(this.service.members(), key)
+    await this.service.forceLeave(id, { prune })
+    return { id }
+  }
+
+  reachability(timeoutMs: number) {
+    return checkReachability(this.service, timeoutMs)
   }
 
   query(r: QueryRequest): QueryStreamLike {

@@ -3,6 +3,7 @@ import { makeAgentCommand } from './commands/agent.ts'
 import type { Outcome } from './commands/common.ts'
 import { makeDemoCommand } from './commands/demo.ts'
 import { makeEventCommand } from './commands/event.ts'
+import { makeForceLeaveCommand } from './commands/force-leave.ts'
 import { makeInfoCommand } from './commands/info.ts'
 import { makeJoinCommand } from './commands/join.ts'
 import { makeKeygenCommand } from './commands/keygen.ts'
@@ -10,15 +11,18 @@ import { makeLeaveCommand } from './commands/leave.ts'
 import { makeMembersCommand } from './commands/members.ts'
 import { makeMonitorCommand } from './commands/monitor.ts'
 import { makeQueryCommand } from './commands/query.ts'
+import { makeReachabilityCommand } from './commands/reachability.ts'
 import { makeRttCommand } from './commands/rtt.ts'
 import { makeTagsCommand } from './commands/tags.ts'
 import { CliError, EXIT } from './errors.ts'
 import { type IO, processIO } from './output.ts'
+import { VERSION } from './version.ts'
 
 /** Builds the `murmur` program. Exposed for tests (exitOverride + configureOutput are set). */
 export function buildProgram(io: IO, outcome: Outcome, signal: AbortSignal): Command {
   const program = new Command('murmur')
     .description('Murmur: gossip membership over libp2p (SWIM + Lifeguard)')
+    .version(VERSION, '-V, --version', 'print the version of murmur')
     .option('--debug', 'print stack traces on errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
@@ -32,10 +36,12 @@ export function buildProgram(io: IO, outcome: Outcome, signal: AbortSignal): Com
     makeMembersCommand(io),
     makeJoinCommand(io),
     makeLeaveCommand(io),
+    makeForceLeaveCommand(io),
     makeTagsCommand(io),
     makeEventCommand(io),
     makeQueryCommand(io, signal),
     makeRttCommand(io),
+    makeReachabilityCommand(io, outcome),
     makeMonitorCommand(io, signal),
     makeInfoCommand(io),
     makeKeygenCommand(io),

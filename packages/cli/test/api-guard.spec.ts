@@ -65,6 +65,11 @@ function fakeAgent(): AgentControl & { calls: string[] } {
     leave: async () => void calls.push('leave'),
     setTags: (set) => set,
     event: async (name) => void calls.push(`event ${name}`),
+    forceLeave: async (id) => {
+      calls.push(`force-leave ${id}`)
+      return { id }
+    },
+    reachability: async () => [],
     query: () => {
       calls.push('query')
       return { cancel: () => {}, async *[Symbol.asyncIterator]() {} }

@@ -8,6 +8,7 @@ function fakeAgent(): AgentControl & {
   listeners: Set<(e: AgentEvent) => void>
   tags: Record<string, string>
   queries: QueryRequest[]
+  forceLeaves: Array<{ id: string; prune: boolean }>
 } {
   const members: MemberJson[] = ['alive', 'dead'].map((state, i) => ({
     id: `peer${i}`,
@@ -25,6 +26,7 @@ function fakeAgent(): AgentControl & {
     listeners,
     tags: {} as Record<string, string>,
     queries: [] as QueryRequest[],
+    forceLeaves: [] as Array<{ id: string; prune: boolean }>,
     self: () => members[0],
     members: () => members,
     join: async (addrs: string[]) => {
@@ -39,6 +41,16 @@ function fakeAgent(): AgentControl & {
       return agent.tags
     },
     event: async () => {},
+    forceLeave: async (id: string, prune: boolean) => {
+      if (id === 'alive') throw Object.assign(new Error('alive here'), { code: 'ERR_MEMBER_NOT_DEAD' })
+      if (id === 'nobody') throw Object.assign(new Error('no such member'), { code: 'ERR_UNKNOWN_MEMBER' })
+      agent.forceLeaves.push({ id, prune })
+      return { id }
+    },
+    reachability: async (timeoutMs: number) => [
+      { id: 'peer1', name: 'n1', rttMs: 1.5 },
+      { id: 'peer2', name: '', rttMs: null, error: `ERR_TIMEOUT after ${timeoutMs}` },
+    ],
     query: (q: QueryRequest) => {
       if (q.name === 'busy')
         throw Object.assign(new Error('16 in flight'), { name: 'TooManyQueriesError', code: 'ERR_TOO_MANY_QUERIES' })
@@ -174,6 +186,42 @@ describe('control API', () => {
     const busy = await post('/v1/query', JSON.stringify({ name: 'busy' }))
     assert.equal(busy.status, 429)
     assert.equal(((await busy.json()) as { error: { code: string } }).error.code, 'ERR_TOO_MANY_QUERIES')
+  })
+
+  it('POST /v1/force-leave forgets a member (prune by default); 404 unknown, 409 not dead, 400 bad body', async () => {
+    const ok = await post('/v1/force-leave', '{"id":"peer9"}')
+    assert.equal(ok.status, 200)
+    assert.deepEqual(await ok.json(), { id: 'peer9', prune: true })
+    await post('/v1/force-leave', '{"id":"peer8","prune":false}')
+    assert.deepEqual(agent.forceLeaves, [
+      { id: 'peer9', prune: true },
+      { id: 'peer8', prune: false },
+    ])
+    const codes = async (body: string) => {
+      const r = await post('/v1/force-leave', body)
+      return [r.status, ((await r.json()) as { error: { code: string } }).error.code]
+    }
+    assert.deepEqual(await codes('{"id":"nobody"}'), [404, 'ERR_UNKNOWN_MEMBER'])
+    assert.deepEqual(await codes('{"id":"alive"}'), [409, 'ERR_MEMBER_NOT_DEAD'])
+    assert.deepEqual(await codes('{"id":""}'), [400, 'ERR_BAD_REQUEST'])
+    assert.deepEqual(await codes('{"id":"x","prune":"yes"}'), [400, 'ERR_BAD_REQUEST'])
+  })
+
+  it('POST /v1/reachability answers who answered and who did not; the timeout is bounded', async () => {
+    const r = await post('/v1/reachability', '{"timeoutMs":250}')
+    assert.equal(r.status, 200)
+    const { members } = (await r.json()) as { members: Array<{ id: string; rttMs: number | null; error?: string }> }
+    assert.deepEqual(
+      members.map((m) => [m.id, m.rttMs]),
+      [
+        ['peer1', 1.5],
+        ['peer2', null],
+      ],
+    )
+    assert.equal(members[1].error, 'ERR_TIMEOUT after 250')
+    for (const body of ['{"timeoutMs":0}', '{"timeoutMs":60000}', '{"timeoutMs":"1s"}']) {
+      assert.equal((await post('/v1/reachability', body)).status, 400, body)
+    }
   })
 
   it('serves Prometheus metrics', async () => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { API_HEADERS_TIMEOUT_MS, API_REQUEST_TIMEOUT_MS } from '../constants.ts'
 import type { AgentEvent, MemberJson } from '../model.ts'
 import { matches } from '../model.ts'
+import type { ReachabilityResult } from '../reachability.ts'
 import { type GuardPolicy, guard, loopbackHosts, tokenDigest } from './guard.ts'
 import { HttpError, readJson, send } from './http.ts'
 import { type QueryRequest, type QueryStreamLike, streamQuery } from './query.ts'
@@ -18,6 +19,10 @@ export interface AgentControl {
   leave(): Promise<void>
   setTags(set: Record<string, string>, unset: string[]): Record<string, string>
   event(name: string, payload: string): Promise<void>
+  /** Forgets a member held dead or left now; with `prune`, asks the cluster to as well (throws UnknownMemberError, MemberNotDeadError). */
+  forceLeave(id: string, prune: boolean): Promise<{ id: string }>
+  /** Pings every live member, each within `timeoutMs`: who answered (RTT) and who did not. */
+  reachability(timeoutMs: number): Promise<ReachabilityResult[]>
   /** Starts a query (throws InvalidArgumentError or TooManyQueriesError); its answers until the deadline. */
   query(request: QueryRequest): QueryStreamLike
   info(): Record<string, unknown>
@@ -39,6 +44,7 @@ export interface ApiServerOptions {
  *
  * GET /v1/self · GET /v1/members?state=alive&tag=k=v · POST /v1/join {addrs} · POST /v1/leave ·
  * POST /v1/tags {set, unset} · POST /v1/event {name, payload} · GET /v1/info ·
+ * POST /v1/force-leave {id, prune} · POST /v1/reachability {timeoutMs} ·
  * POST /v1/query {name, payload, nodes, tags, timeoutMs, ack, relay} (NDJSON answers, then done) ·
  * GET /v1/events (NDJSON; SSE with Accept: text/event-stream) · GET /metrics (Prometheus)
  */
@@ -126,6 +132,35 @@ async function route(agent: AgentControl, req: IncomingMessage, res: ServerRespo
       }
       await agent.event(body.name, (body.payload as string | undefined) ?? '')
       return send(res, 200, { sent: true })
+    }
+    case 'POST /v1/force-leave': {
+      const body = await readJson(req)
+      if (
+        typeof body.id !== 'string' ||
+        body.id === '' ||
+        (body.prune !== undefined && typeof body.prune !== 'boolean')
+      ) {
+        throw new HttpError(400, 'ERR_BAD_REQUEST', 'body must be {"id": "<peer id, prefix or name>", "prune": true}')
+      }
+      try {
+        const prune = body.prune !== false
+        const { id } = await agent.forceLeave(body.id, prune)
+        return send(res, 200, { id, prune })
+      } catch (err) {
+        const code = (err as { code?: string }).code
+        if (code === 'ERR_UNKNOWN_MEMBER') throw new HttpError(404, code, (err as Error).message)
+        if (code === 'ERR_MEMBER_NOT_DEAD' || code === 'ERR_INVALID_ARGUMENT')
+          throw new HttpError(409, code, (err as Error).message)
+        throw err
+      }
+    }
+    case 'POST /v1/reachability': {
+      const body = await readJson(req)
+      const timeoutMs = body.timeoutMs ?? 1000
+      if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 10_000) {
+        throw new HttpError(400, 'ERR_BAD_REQUEST', 'body must be {"timeoutMs": 1 to 10000}')
+      }
+      return send(res, 200, { members: await agent.reachability(timeoutMs) })
     }
     case 'POST /v1/query':
       return streamQuery((q) => agent.query(q), req, res)
