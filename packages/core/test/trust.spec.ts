@@ -151,7 +151,12 @@ describe('trust: resources', () => {
 
   it('signature checks per peer are bounded: a flood of forged claims is shed, counted, not checked', async () => {
     let checks = 0
-    const counting: Verifier = { verify: (...args) => (checks++, verifier.verify(...args)) }
+    const counting: Verifier = {
+      verify: (...args) => {
+        checks++
+        return verifier.verify(...args)
+      },
+    }
     const { m } = await node({ verifier: counting, config: { maxVerifiesPerPeerPerSecond: 50 } })
     checks = 0
     const forged = Array.from({ length: 300 }, (_, i) => alive('b', 3 + i, { signature: new Uint8Array(4) }))

@@ -281,10 +281,33 @@ export function membership(init: MembershipInit = {}): (components: MembershipCo
   return (components) => new MembershipServiceImpl(components, init)
 }
 
+/**
+ * Limits of the circuit-relay-v2 server a node runs for browsers (see RELAY_LIMITS in
+ * create-node.ts for the reasoning behind the defaults).
+ */
+export interface RelayLimits {
+  /** Reservations (browsers relayed for) at once. @default 64 */
+  maxReservations?: number
+  /** A relayed connection is reset after this long, in ms (the peers dial again). @default 1_800_000 (30 min) */
+  durationMs?: number
+  /** A relayed connection is reset after this many bytes (both ways). @default 16 MiB */
+  dataBytes?: number
+}
+
 /** Options of {@link createMurmurNode}. */
 export interface CreateMurmurNodeOptions {
-  /** Listen addresses. @default ['/ip4/127.0.0.1/tcp/0'] */
+  /**
+   * Listen addresses: TCP, and WebSockets (`/ip4/0.0.0.0/tcp/N/ws`) for browsers, which cannot
+   * dial TCP. The node always dials TCP, WebSockets and relayed (`/p2p-circuit`) addresses, so it
+   * reaches browser members through their relays. @default ['/ip4/127.0.0.1/tcp/0']
+   */
   listen?: string[]
+  /**
+   * Serve as a circuit-relay-v2 relay, so that browsers (which cannot be dialled) hold a
+   * reservation here and announce a relayed address; `true` or limits turn it on with those
+   * limits. @default on when a listen address is WebSockets, with the limits of RelayLimits
+   */
+  relay?: boolean | RelayLimits
   /** Seeds to join once started; the node is stopped and the JoinFailedError rethrown if none answers. */
   join?: string[]
   /** The node's identity. @default a fresh Ed25519 key */

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises'
 import type { ComponentLogger, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
@@ -63,6 +62,9 @@ export interface StreamTransportInit {
    */
   stallTimeoutMs?: number
 }
+
+/** A plain timer promise (no node:timers: the transport runs in browsers too). */
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 type Status = { state: 'stopped' } | { state: 'started'; shutdown: AbortController }
 
@@ -161,11 +163,13 @@ export class StreamTransport implements Transport, Startable {
     await registrar.handle(this.packetProtocol, (s, c) => this.onStream(s, c, servePacketStream), {
       maxInboundStreams: MAX_INBOUND_PACKET_STREAMS,
       maxOutboundStreams: MAX_OUTBOUND_PACKET_STREAMS,
+      runOnLimitedConnection: true, // a browser member is reached through a relay (a limited connection)
     })
     try {
       await registrar.handle(this.syncProtocol, (s, c) => this.onStream(s, c, serveSyncStream), {
         maxInboundStreams: MAX_INBOUND_SYNC_STREAMS,
         maxOutboundStreams: MAX_OUTBOUND_SYNC_STREAMS,
+        runOnLimitedConnection: true,
       })
     } catch (err) {
       await Promise.resolve(registrar.unhandle(this.packetProtocol)).catch(() => {})
@@ -237,6 +241,7 @@ export class StreamTransport implements Transport, Startable {
         const stream = await connection.newStream(this.syncProtocol, {
           signal,
           maxOutboundStreams: MAX_OUTBOUND_SYNC_STREAMS,
+          runOnLimitedConnection: true,
         })
         return await this.exchange(stream, bytes, signal)
       } catch (err) {
@@ -401,7 +406,10 @@ export class StreamTransport implements Transport, Startable {
     const { connectionManager } = this.components
     if (typeof to === 'string') return this.dial(multiaddr(to), signal, false)
     const peerId = peerIdFromString(to.id)
-    const usable = connectionManager.getConnections(peerId).filter((c) => c.status === 'open' && c.limits === undefined)
+    const open = connectionManager.getConnections(peerId).filter((c) => c.status === 'open')
+    // a peer we reach only through a relay (a browser) has limited connections alone: use those
+    const unlimited = open.filter((c) => c.limits === undefined)
+    const usable = unlimited.length > 0 ? unlimited : open
     const candidates = usable.filter((c) => !this.stale.has(c))
     if (candidates.length > 0) {
       const good = await raceSignal(this.firstVerified(candidates), signal)
@@ -476,6 +484,7 @@ export class StreamTransport implements Transport, Startable {
       const stream = await connection.newStream(this.packetProtocol, {
         signal,
         maxOutboundStreams: MAX_OUTBOUND_PACKET_STREAMS,
+        runOnLimitedConnection: true,
       })
       return { stream, connection }
     } catch (err) {
