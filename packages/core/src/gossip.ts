@@ -20,6 +20,11 @@ export class Outbox {
     private readonly queries?: TransmitLimitedQueue<Query>,
   ) {}
 
+  /** The transport's connection hint (Transport.connected), or undefined when it gives none. */
+  connected(id: string): boolean | undefined {
+    return this.transport.connected?.(id)
+  }
+
   /** `responses`: query acks and answers, which go to whoever they are sent to (the query's origin or a relay). */
   send(to: Peer, fields: ProbeFields, first?: Update[], responses: QueryResponse[] = NO_RESPONSES): void {
     const { config, queue, stats } = this.ctx
@@ -120,7 +125,32 @@ export class GossipLoop {
     const now = this.ctx.clock.now()
     const dead = this.ctx.config.gossipToTheDeadMs
     const targets = this.ctx.list.sample(this.ctx.config.gossipNodes, (r) => gossipable(r, now, dead))
-    for (const t of targets) this.outbox.send(t, {})
+    for (const t of this.preferConnected(targets)) this.outbox.send(t, {})
+  }
+
+  /**
+   * Over a connection-oriented transport (libp2p: a Noise handshake per new connection), every
+   * live target we hold no connection to is swapped for a random live member we do hold one to,
+   * while there are such members. The recently dead keep their place (they must hear of it to
+   * refute, connected or not), and probes stay uniformly random: updates still reach every
+   * member on the probes' piggyback, so dissemination keeps its O(log n) bound, and the
+   * gossip rounds stop costing handshakes once a node's connection budget is smaller than the
+   * cluster. Without the hint (UDP, the plain simulator) the uniform sample is kept.
+   */
+  private preferConnected(targets: MemberRecord[]): MemberRecord[] {
+    let far = 0
+    for (const t of targets) if (isLive(t.state) && this.outbox.connected(t.id) === false) far++
+    if (far === 0) return targets
+    const chosen = new Set(targets.map((t) => t.id))
+    const near = this.ctx.list.sample(
+      far,
+      (r) => isLive(r.state) && !chosen.has(r.id) && this.outbox.connected(r.id) === true,
+    )
+    if (near.length === 0) return targets
+    let k = 0
+    return targets.map((t) =>
+      k < near.length && isLive(t.state) && this.outbox.connected(t.id) === false ? near[k++] : t,
+    )
   }
 
   private pending(): boolean {

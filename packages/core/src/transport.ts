@@ -29,6 +29,14 @@ export interface Transport {
   request(to: Peer | string, bytes: Uint8Array, options: { signal: AbortSignal }): Promise<Uint8Array>
   /** Called once by the engine's start(). */
   listen(handlers: TransportHandlers): void
+  /**
+   * Optional hint: true when sending to `id` now costs no new connection (one is open or being
+   * opened). A transport whose every packet is free (UDP, a simulator without a connection
+   * model) leaves it out. Gossip rounds prefer such members (see GossipLoop); probes ignore it,
+   * so the detection bounds, which rest on uniformly random probe targets, are unchanged.
+   * Must be cheap (called a few times per gossip round) and must not throw.
+   */
+  connected?(id: string): boolean
 }
 
 /** Signs this node's own claims (alive, leave, accusations, user events). */

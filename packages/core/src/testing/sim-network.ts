@@ -16,6 +16,25 @@ export interface SimOptions {
   loss?: number
   /** Config for every node added with addNode(). */
   config?: ConfigInput
+  /**
+   * A connection model (libp2p over TCP: a Noise handshake per new connection). Without it,
+   * every packet is free, as on UDP. With it, a packet or request to a node we hold no
+   * connection to opens one first: it waits `setupMs` more, both ends count a handshake and
+   * spend `cpuMs`, and each node keeps at most `budget` connections, closing its least recently
+   * used ones past that (as the libp2p service's reaper does). Transports then answer
+   * Transport.connected, so gossip prefers members already connected.
+   */
+  connections?: ConnectionModel
+}
+
+/** See SimOptions.connections. */
+export interface ConnectionModel {
+  /** Connections a node keeps at most (inbound and outbound together). @default Infinity */
+  budget?: number
+  /** Extra delay before the first packet on a new connection (TCP + Noise + Yamux set-up), ms. @default 0 */
+  setupMs?: number
+  /** CPU one end of a handshake spends, ms (counted in SimTraffic.handshakeCpuMs, not simulated). @default 0 */
+  cpuMs?: number
 }
 
 /** Traffic counters for the whole network. */
@@ -28,6 +47,20 @@ export interface SimTraffic {
   requests: number
   /** Bytes of push-pull requests and of their responses. */
   requestBytes: number
+  /** Connections opened (each a handshake between two nodes), with SimOptions.connections. */
+  handshakes: number
+  /** Connections closed because one end was over its budget. */
+  evictions: number
+  /** CPU spent in handshakes, both ends, ms: handshakes x 2 x cpuMs. */
+  handshakeCpuMs: number
+}
+
+/** One connection, held by both ends' maps. */
+interface Conn {
+  readonly a: string
+  readonly b: string
+  /** Virtual time its set-up completes: packets on it are delivered no earlier. */
+  readonly readyAt: number
 }
 
 interface Node {
@@ -39,6 +72,10 @@ interface Node {
   held: Array<{ run: () => void; timer: boolean }>
   clock: Clock
   membership?: Membership
+  /** Open connections by peer id, least recently used first (with a connection model). */
+  conns: Map<string, Conn>
+  /** Handshakes this node took part in (either end). */
+  handshakes: number
 }
 
 /**
@@ -56,6 +93,9 @@ export class SimNetwork {
     bytesSent: 0,
     requests: 0,
     requestBytes: 0,
+    handshakes: 0,
+    evictions: 0,
+    handshakeCpuMs: 0,
   }
   private readonly nodes = new Map<string, Node>()
   private readonly linkLoss = new Map<string, number>()
@@ -66,6 +106,7 @@ export class SimNetwork {
   private readonly jitterMs: number
   private readonly seed: number
   private readonly config: ConfigInput | undefined
+  private readonly conn: Required<ConnectionModel> | undefined
 
   constructor(options: SimOptions = {}) {
     this.seed = options.seed ?? 1
@@ -75,18 +116,33 @@ export class SimNetwork {
     this.latencyMs = options.latencyMs ?? 1
     this.jitterMs = options.jitterMs ?? 0
     this.config = options.config
+    const c = options.connections
+    this.conn =
+      c === undefined ? undefined : { budget: c.budget ?? Infinity, setupMs: c.setupMs ?? 0, cpuMs: c.cpuMs ?? 0 }
   }
 
   /** A transport endpoint for `id`, with its own pausable view of the clock. */
   transport(id: string): Transport {
     const node = this.node(id)
-    return {
+    const transport: Transport = {
       listen: (handlers) => {
         node.handlers = handlers
       },
       send: (to, bytes) => this.send(id, to.id, bytes),
       request: (to, bytes, opts) => this.request(id, typeof to === 'string' ? to : to.id, bytes, opts.signal),
     }
+    if (this.conn !== undefined) transport.connected = (peer) => node.conns.has(peer)
+    return transport
+  }
+
+  /** Connections `id` holds now (with a connection model; 0 without). */
+  connectionCount(id: string): number {
+    return this.nodes.get(id)?.conns.size ?? 0
+  }
+
+  /** Handshakes `id` took part in so far, either end. */
+  handshakesOf(id: string): number {
+    return this.nodes.get(id)?.handshakes ?? 0
   }
 
   /** The clock a node at `id` should use: timers are held while it is paused. */
@@ -155,6 +211,9 @@ export class SimNetwork {
     node.crashed = true
     node.membership?.stop()
     node.held = []
+    // its connections die with it (the peers see a reset)
+    for (const peer of node.conns.keys()) this.nodes.get(peer)?.conns.delete(id)
+    node.conns.clear()
   }
 
   /** Brings a crashed node back with a new engine (same id); returns it, not started. */
@@ -212,7 +271,15 @@ export class SimNetwork {
   private node(id: string): Node {
     let node = this.nodes.get(id)
     if (node === undefined) {
-      const created: Node = { id, crashed: false, paused: false, held: [], clock: this.clock }
+      const created: Node = {
+        id,
+        crashed: false,
+        paused: false,
+        held: [],
+        clock: this.clock,
+        conns: new Map(),
+        handshakes: 0,
+      }
       created.clock = this.pausableClock(created)
       this.nodes.set(id, created)
       node = created
@@ -247,17 +314,62 @@ export class SimNetwork {
     return base + (this.jitterMs > 0 ? this.random.next() * this.jitterMs : 0)
   }
 
+  /**
+   * With a connection model: the wait before a packet from `from` to `to` (reachable) can leave,
+   * opening a connection when there is none (both ends count a handshake; an end over its budget
+   * closes its least recently used connections); the connection becomes both ends' most recently
+   * used. 0 without a model.
+   */
+  private connectionWait(from: string, to: string): number {
+    const model = this.conn
+    if (model === undefined) return 0
+    const a = this.nodes.get(from)!
+    const b = this.nodes.get(to)!
+    const now = this.clock.now()
+    let c = a.conns.get(to)
+    if (c === undefined) {
+      c = { a: from, b: to, readyAt: now + model.setupMs }
+      this.traffic.handshakes++
+      this.traffic.handshakeCpuMs += 2 * model.cpuMs
+      a.handshakes++
+      b.handshakes++
+    } else {
+      a.conns.delete(to)
+      b.conns.delete(from)
+    }
+    a.conns.set(to, c)
+    b.conns.set(from, c)
+    this.trim(a, model.budget)
+    this.trim(b, model.budget)
+    return Math.max(0, c.readyAt - now)
+  }
+
+  /** Closes `node`'s least recently used connections past `budget` (its newest is never closed). */
+  private trim(node: Node, budget: number): void {
+    while (node.conns.size > budget) {
+      const peer = node.conns.keys().next().value as string
+      node.conns.delete(peer)
+      this.nodes.get(peer)?.conns.delete(node.id)
+      this.traffic.evictions++
+    }
+  }
+
   private send(from: string, to: string, bytes: Uint8Array): void {
     this.traffic.packetsSent++
     this.traffic.bytesSent += bytes.byteLength
     const loss = this.linkLoss.get(`${from}>${to}`) ?? this.loss
-    if (!this.reachable(from, to) || (loss > 0 && this.random.next() < loss)) {
+    if (!this.reachable(from, to)) {
+      this.traffic.packetsLost++
+      return
+    }
+    const wait = this.connectionWait(from, to)
+    if (loss > 0 && this.random.next() < loss) {
       this.traffic.packetsLost++
       return
     }
     this.clock.setTimeout(
       () => this.deliver(to, () => this.nodes.get(to)?.handlers?.onPacket(from, bytes)),
-      this.delay(from, to),
+      wait + this.delay(from, to),
     )
   }
 
@@ -286,6 +398,7 @@ export class SimNetwork {
         return
       }
       if (!this.reachable(from, to)) return // unreachable: only the caller's timeout ends it
+      const wait = this.connectionWait(from, to)
       this.clock.setTimeout(
         () =>
           this.deliver(to, () => {
@@ -299,7 +412,7 @@ export class SimNetwork {
               (err) => this.clock.setTimeout(() => reject(err), this.delay(to, from)),
             )
           }),
-        this.delay(from, to),
+        wait + this.delay(from, to),
       )
     })
   }
