@@ -1,11 +1,15 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p } from '@libp2p/interface'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
+import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import type { CreateMurmurNodeOptions, MembershipService } from './index.ts'
+import type { CreateMurmurNodeOptions, MembershipService, RelayLimits } from './index.ts'
 import { MembershipServiceImpl } from './membership-service.ts'
 
 const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
@@ -36,6 +40,54 @@ const MAX_INCOMING_PENDING_CONNECTIONS = 100
  */
 const CONNECTION_MONITOR = { enabled: false }
 
+/**
+ * The circuit-relay-v2 server's limits, sized for membership traffic (libp2p's defaults are
+ * 15 reservations and 2 min / 128 KiB per relayed connection, made for hole punching, after
+ * which the relay resets the connection and Murmur must dial again).
+ *
+ * What crosses a relayed connection is Murmur's packets and push-pulls between a browser and one
+ * peer: a probe and its ack (~0.2-1.4 KB with piggybacked gossip) every few probe periods each
+ * way, and a push-pull of the whole table now and then (~300 B per member). A browser mostly
+ * talks to agents over its own WebSocket connections; the relay carries what others start
+ * towards it (a second browser, an agent without a connection to it) and indirect probes.
+ *
+ * - maxReservations 64: browsers one agent serves at once (each holds about 2, see browser.ts).
+ * - durationMs 30 min / dataBytes 16 MiB per relayed connection: a 100-member cluster's
+ *   traffic to one browser stays well under it for the whole period, so a reset (and the
+ *   redial after it) comes once per half hour at most; a peer abusing a reservation to move
+ *   bulk data through the agent is cut at 16 MiB.
+ */
+export const RELAY_LIMITS: Required<RelayLimits> = {
+  maxReservations: 64,
+  durationMs: 30 * 60_000,
+  dataBytes: 16 * 1024 * 1024,
+}
+
+/** True for a WebSockets listen address (`/ws` or `/wss`, also as `/tls/ws`). */
+function isWebSockets(addr: string): boolean {
+  try {
+    return multiaddr(addr)
+      .getComponents()
+      .some((c) => c.name === 'ws' || c.name === 'wss')
+  } catch {
+    return false
+  }
+}
+
+/** The relay server's init, or undefined when this node does not relay. */
+function relayServer(options: CreateMurmurNodeOptions, listen: string[]) {
+  const relay = options.relay ?? listen.some(isWebSockets)
+  if (relay === false) return undefined
+  const limits = { ...RELAY_LIMITS, ...(relay === true ? {} : relay) }
+  return circuitRelayServer({
+    reservations: {
+      maxReservations: limits.maxReservations,
+      defaultDurationLimit: limits.durationMs,
+      defaultDataLimit: BigInt(limits.dataBytes),
+    },
+  })
+}
+
 /** Denies every peer outside the allow-list, on both sides, as soon as Noise has authenticated it. */
 export function allowListGater(allow: Iterable<string>): ConnectionGater {
   const allowed = new Set(allow)
@@ -50,10 +102,13 @@ export function allowListGater(allow: Iterable<string>): ConnectionGater {
 
 export async function createNode(options: CreateMurmurNodeOptions): Promise<Libp2p<{ membership: MembershipService }>> {
   const init = { ...options.membership, allow: options.membership?.allow ?? options.allow }
+  const listen = options.listen ?? DEFAULT_LISTEN
+  const relay = relayServer(options, listen)
   const node = await createLibp2p({
     privateKey: options.privateKey ?? (await generateKeyPair('Ed25519')),
-    addresses: { listen: options.listen ?? DEFAULT_LISTEN },
-    transports: [tcp()],
+    addresses: { listen },
+    // WebSockets and circuit relay dial browsers' relayed addresses (and listen on /ws when asked)
+    transports: [tcp(), webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     ...(options.psk === undefined ? {} : { connectionProtector: preSharedKey({ psk: options.psk }) }),
@@ -64,6 +119,9 @@ export async function createNode(options: CreateMurmurNodeOptions): Promise<Libp
       maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS,
     },
     services: {
+      // the relay transport needs identify (to learn who relays); browsers find relays through it
+      identify: identify(),
+      ...(relay === undefined ? {} : { relay }),
       membership: (components: ConstructorParameters<typeof MembershipServiceImpl>[0]): MembershipService =>
         new MembershipServiceImpl(components, init),
     },
