@@ -12,6 +12,8 @@ export const CLAIM_LIMITS = {
   maxIdChars: 256,
   /** Longest single address, in characters (a relayed /p2p-circuit address is ~150). */
   maxAddrChars: 256,
+  /** A report digest's bytes (SHA-256). */
+  reportDigestBytes: 32,
 } as const
 
 /** Why a claim is out of bounds, as its drop reason; undefined when it is within them. */
@@ -27,7 +29,21 @@ export function claimProblem(u: Update, config: ResolvedConfig): DropReason | un
     total += a.length
   }
   if (total > config.maxAddrBytes) return 'too-large'
-  return undefined
+  return reportProblem(u.kind, u.reportDigest?.byteLength, u.reportSize, config)
+}
+
+/** A claim's report fields: both or neither, ALIVE only, a 32-byte digest, 1 to maxReportBytes. */
+function reportProblem(
+  kind: Kind,
+  digestBytes: number | undefined,
+  size: number | undefined,
+  config: ResolvedConfig,
+): DropReason | undefined {
+  if (digestBytes === undefined && size === undefined) return undefined
+  if (kind !== Kind.ALIVE || digestBytes !== CLAIM_LIMITS.reportDigestBytes || size === undefined || size < 1) {
+    return 'invalid-claim'
+  }
+  return size > config.maxReportBytes ? 'too-large' : undefined
 }
 
 /**
@@ -41,6 +57,10 @@ export function headerWithinLimits(h: ClaimHeader, config: ResolvedConfig): bool
   if ((h.kind === Kind.ALIVE || h.kind === Kind.LEFT) && !h.fromIsId) return false
   if (h.metadataBytes > config.maxMetadataBytes) return false
   if (h.addrs > config.maxAddrsPerMember || h.maxAddrBytes > CLAIM_LIMITS.maxAddrChars / 2) return false
+  if (h.reportDigestBytes !== 0 || h.reportSize !== 0) {
+    const none = h.reportDigestBytes === 0 ? undefined : h.reportDigestBytes
+    if (reportProblem(h.kind, none, h.reportSize === 0 ? undefined : h.reportSize, config) !== undefined) return false
+  }
   return h.addrs * h.maxAddrBytes <= config.maxAddrBytes / 2
 }
 

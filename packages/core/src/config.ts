@@ -57,6 +57,27 @@ export interface SwimConfig {
   /** Largest member metadata. @default 512 */
   maxMetadataBytes: number
   /**
+   * Largest report (setReport()): metadata too large to gossip. Its alive claim carries only its
+   * digest and size; members fetch the body from it (or from any member holding it) on demand. A
+   * body over this is refused by its owner and never fetched. @default 65536
+   */
+  maxReportBytes: number
+  /**
+   * Report bodies this node keeps (other members' and its own), in bytes: least recently used
+   * evicted first (counted in reportEvictions). @default 67108864 (64 MiB: 1024 reports of 64 KiB)
+   */
+  reportCacheBytes: number
+  /** Report fetches in flight at once, to all members together (at most 2 to one member). @default 8 */
+  maxReportFetches: number
+  /**
+   * First wait before a failed report fetch is tried again (from another member); doubles with
+   * each failure, up to 32 times this. A member that served a body not matching its digest is
+   * not asked again for 60 times this. @default 1000
+   */
+  reportRetryMs: number
+  /** Report bodies served to one member per second (burst twice that); past it refused (report-limit). @default 64 */
+  maxReportServesPerPeerPerSecond: number
+  /**
    * Largest per-probe ack payload. An ack carrying more is dropped (counted as too-large); our
    * own oversized payload is replaced by an empty one (counted in oversizedAckPayloads). @default 256
    */
@@ -188,6 +209,11 @@ export const DEFAULTS = {
   packetBudgetBytes: 1400, // memberlist UDPBufferSize: fits one Ethernet MTU
   userEventBudgetBytes: 800, // our own: one event of maxUserEventBytes, a 128-character name and a signature fits
   maxMetadataBytes: 512, // memberlist MetaMaxSize
+  maxReportBytes: 65_536, // issue 13: metadata up to 64 KiB, fetched on demand, never gossiped
+  reportCacheBytes: 64 * 1024 * 1024, // our own: every member's largest report in a 1024-member cluster
+  maxReportFetches: 8, // our own: 1000 members changing once a minute is ~17 fetches/s, each a round trip
+  reportRetryMs: 1000, // our own: a probe interval; the next try goes to another member
+  maxReportServesPerPeerPerSecond: 64, // our own: far above one fetch per member per change
   maxAckPayloadBytes: 256, // our own: a heartbeat payload, not a transfer
   maxUserEventBytes: 512, // Serf UserEventSizeLimit
   maxPacketBytes: 65_536, // memberlist's largest UDP message
@@ -271,6 +297,11 @@ const positiveInts: (keyof SwimConfig)[] = [
   'maxQueryTimeoutMs',
   'maxQueriesInFlight',
   'maxQueryAnswers',
+  'maxReportBytes',
+  'reportCacheBytes',
+  'maxReportFetches',
+  'reportRetryMs',
+  'maxReportServesPerPeerPerSecond',
 ]
 const nonNegativeInts: (keyof SwimConfig)[] = [
   'indirectChecks',

@@ -46,6 +46,8 @@ export interface Context {
   emitMember(name: MemberEventName, record: MemberRecord): void
   /** Is this id admitted to the cluster (the allow-list, when one is set)? */
   admitted(id: string): boolean
+  /** A member's alive claim was applied (its report may need fetching). */
+  aliveApplied(record: MemberRecord): void
   /** Was this member force-left here at this incarnation or above (see ForceLeave)? */
   forgotten(id: string, incarnation: number): boolean
   /** Members alive or suspect, ourselves included. */

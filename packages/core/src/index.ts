@@ -86,5 +86,6 @@ export {
   QueryStream,
 } from './query-stream.ts'
 export { mathRandom, type Random, randomInt, sampleK, seededRandom, shuffle } from './random.ts'
+export { fnvDigest, type Hasher, MAX_REPORT_FETCHES_PER_PEER } from './reports.ts'
 export { suspicionDuration, suspicionTimeout } from './suspicion.ts'
 export { type Peer, type Signer, type Transport, type TransportHandlers, unsigned, type Verifier } from './transport.ts'

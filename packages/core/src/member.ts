@@ -56,6 +56,13 @@ export interface Member {
    * ourselves); `estimateRttMs(a.coordinate, b.coordinate)` estimates the RTT between two members.
    */
   readonly coordinate?: Coordinate
+  /**
+   * Its report (setReport(): metadata too large to gossip), once this node fetched the body its
+   * current alive claim names and checked it against the signed digest; absent while it is being
+   * fetched (member:update fires when it arrives), and for members with none. The bytes are
+   * shared with the engine, not copied: do not modify them.
+   */
+  readonly report?: Uint8Array
 }
 
 /** A claim as the precedence rules see it. */

@@ -23,6 +23,7 @@ import { PushPullSync } from './push-pull.ts'
 import { Queries } from './queries.ts'
 import type { QueryHandler, QueryOptions, QueryResult } from './query-stream.ts'
 import { mathRandom, type Random } from './random.ts'
+import { fnvDigest, type Hasher, Reports } from './reports.ts'
 import { SelfClaims } from './self-claims.ts'
 import { ClaimTable } from './table.ts'
 import { type Peer, type Signer, type Transport, unsigned, type Verifier } from './transport.ts'
@@ -72,6 +73,12 @@ export interface MembershipInit {
    * own metadata only. @default undefined
    */
   tagsOf?: (metadata: Uint8Array) => Readonly<Record<string, string>>
+  /**
+   * Computes report digests (32 bytes): SHA-256 wherever members are not all trusted (the libp2p
+   * service injects it). The engine has no crypto of its own. @default fnvDigest (deterministic,
+   * not cryptographic: for simulations and trusted networks)
+   */
+  hash?: Hasher
 }
 
 type Status = { state: 'stopped' } | { state: 'started'; leaving: boolean; startedAt: number }
@@ -101,6 +108,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   private readonly corrections: Corrections
   private readonly queries: Queries
   private readonly forceLeaves: ForceLeave
+  private readonly reports: Reports
   private readonly statsRef: MembershipStats = newStats()
   private status: Status = { state: 'stopped' }
   // the probe loop's callback, made once: it is scheduled every probe interval
@@ -138,6 +146,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       emitMember: (name, r) => this.emitMember(name, r),
       admitted: init.admit ?? (() => true),
       forgotten: (id, incarnation) => this.forceLeaves.suppresses(id, incarnation),
+      aliveApplied: (r) => this.reports.claimed(r),
       clusterSize: () => list.liveCount + 1,
     }
     this.ctx = ctx
@@ -152,6 +161,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     this.own = new SelfClaims(ctx, init.addrs ?? [], metadata, incarnation)
     this.admission = new Admission(ctx)
     this.forceLeaves = new ForceLeave(ctx, this.admission)
+    this.reports = new Reports(ctx, this.transport, init.hash ?? fnvDigest, (r) => this.emitMember('member:update', r))
     this.table = new ClaimTable(ctx, this.own, this.admission)
     this.events = new UserEvents(
       ctx,
@@ -187,6 +197,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     this.transport.listen({
       onPacket: (from, bytes) => this.handlePacket(from, bytes),
       onRequest: (from, bytes) => this.handleRequest(from, bytes),
+      onFetch: (from, bytes) => this.handleFetch(from, bytes),
     })
     // our first alive claim, signed before anyone can ask for it
     await new Promise<void>((resolve) => this.own.announce(false, resolve))
@@ -195,6 +206,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     this.probeLoop.start()
     this.gossip.start()
     this.sync.start()
+    this.reports.start()
   }
 
   /** Stops every timer; the node goes silent (use leave() first to say goodbye). Idempotent. */
@@ -203,6 +215,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     this.probeLoop.stop()
     this.gossip.stop()
     this.sync.stop()
+    this.reports.stop()
     this.status = { state: 'stopped' }
     this.prober.cancelAll()
     this.table.cancelTimers()
@@ -293,6 +306,38 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     this.checkMetadata(metadata)
     this.own.state.metadata = metadata.slice()
     if (this.status.state === 'started') this.own.announce()
+  }
+
+  /**
+   * Replaces our report (metadata too large to gossip, at most maxReportBytes; undefined or empty
+   * removes it) and announces its digest and size in a new signed alive claim. Members fetch the
+   * body from us (or from each other) on demand, check it against that digest, and emit
+   * member:update when it arrives.
+   */
+  setReport(report: Uint8Array | undefined): void {
+    if (report !== undefined && report.byteLength > this.config.maxReportBytes) {
+      throw new InvalidArgumentError(
+        `report is ${report.byteLength} bytes; maxReportBytes is ${this.config.maxReportBytes}`,
+      )
+    }
+    if (report === undefined || report.byteLength === 0) {
+      this.own.state.report = undefined
+      this.reports.clearOwn()
+    } else {
+      const body = report.slice()
+      const digest = this.reports.hash(body)
+      if (digest.byteLength !== CLAIM_LIMITS.reportDigestBytes) {
+        throw new InvalidArgumentError(`the hasher gave ${digest.byteLength} bytes; a report digest is 32`)
+      }
+      this.own.state.report = { digest, size: body.byteLength }
+      this.reports.setOwn(digest, body)
+    }
+    if (this.status.state === 'started') this.own.announce()
+  }
+
+  /** Reports held (ours included), their bytes, and those still being fetched. */
+  reportStats(): { count: number; bytes: number; wanted: number } {
+    return this.reports.held
   }
 
   /**
@@ -392,7 +437,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   /** Every known member, ourselves first; tombstones (dead, left) included until reaped. */
   members(): Member[] {
     const out = [this.self()]
-    for (const r of this.ctx.list.values()) out.push(freezeMember(snapshot(r)))
+    for (const r of this.ctx.list.values()) out.push(this.snapshotOf(r))
     return out
   }
 
@@ -400,7 +445,13 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   member(id: string): Member | undefined {
     if (id === this.id) return this.self()
     const r = this.ctx.list.get(id)
-    return r === undefined ? undefined : freezeMember(snapshot(r))
+    return r === undefined ? undefined : this.snapshotOf(r)
+  }
+
+  /** A record as a frozen Member, with its report when we hold the one its claim names. */
+  private snapshotOf(r: MemberRecord): Member {
+    const report = this.reports.body(r.id, r.aliveClaim.reportDigest)
+    return freezeMember(report === undefined ? snapshot(r) : { ...snapshot(r), report })
   }
 
   /** Our own entry. */
@@ -415,6 +466,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       metadata: s.metadata,
       stateChangedAt: at,
       ...(this.config.coordinateEvery > 0 ? { coordinate: this.ctx.vivaldi.coordinate } : {}),
+      ...(s.report === undefined ? {} : { report: this.reports.body(this.id, s.report.digest) }),
     })
   }
 
@@ -513,6 +565,15 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     }
   }
 
+  /** Entry point for a report request (Transport.fetch): the body, or no bytes. Rejects strangers and floods (counted). */
+  async handleFetch(from: string, bytes: Uint8Array): Promise<Uint8Array> {
+    if (this.status.state !== 'started') {
+      this.ctx.stats.drops.stopped++
+      throw new NotStartedError()
+    }
+    return this.reports.serve(from, bytes)
+  }
+
   /** Entry point for a push-pull request. Rejects (counted) on bad input or overload. */
   async handleRequest(from: string, bytes: Uint8Array): Promise<Uint8Array> {
     if (this.status.state !== 'started') {
@@ -540,7 +601,8 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   }
 
   private emitMember(name: MemberEventName, r: MemberRecord): void {
-    if (this.listenerCount(name) > 0) this.safeDispatchEvent(name, { detail: freezeMember(snapshot(r)) })
+    if (name === 'member:reap') this.reports.forget(r.id)
+    if (this.listenerCount(name) > 0) this.safeDispatchEvent(name, { detail: this.snapshotOf(r) })
   }
 
   private onProbe(result: ProbeResult): void {

@@ -27,6 +27,8 @@ export type DropReason =
   | 'unknown-query' // a query answer or ack for no query of ours in flight (late, or never asked)
   | 'query-limit' // a query past maxQueryHandlers or the gossip queue's bound, an answer past maxQueryAnswers
   | 'invalid-filter' // a query whose tag filter is not key=regexp, too long, or not a regexp we run
+  | 'report-digest' // a fetched report body whose size or digest is not the one its owner signed
+  | 'report-limit' // a report request past maxReportServesPerPeerPerSecond
   | 'force-left' // an alive claim of a member force-left here, at or below the incarnation it was forgotten at
   | 'force-leave-refused' // a force-leave from someone not a live member, past its origin's rate, or naming a member we do not hold dead
 
@@ -58,6 +60,8 @@ export const DROP_REASONS: readonly DropReason[] = [
   'invalid-filter',
   'force-left',
   'force-leave-refused',
+  'report-digest',
+  'report-limit',
 ]
 
 /** Counters kept by the engine; read them with `membership.stats()`. */
@@ -108,6 +112,19 @@ export interface MembershipStats {
   queryRelays: number
   /** Answers and acks that arrived again (by a relay, or repeated), dropped: not an error. */
   queryDuplicates: number
+  /** Report fetches started (each one request to one member). */
+  reportFetches: number
+  /** Reports fetched and verified against their digest. */
+  reportsFetched: number
+  /** Report fetches that failed: no answer, refused, not held there, or a body not matching its digest. */
+  reportFetchFailures: number
+  /** Bytes of report bodies received (verified or not). */
+  reportBytesFetched: number
+  /** Report bodies served to others, and their bytes. */
+  reportsServed: number
+  reportBytesServed: number
+  /** Report bodies evicted from the cache (reportCacheBytes). */
+  reportEvictions: number
   /** Dead or left members forgotten early by force-leave (ours, or an operator's we honoured). */
   forceLeaves: number
   /** Full states merged from push-pulls (a requester's answer, a responder's request). */
@@ -149,6 +166,13 @@ export function newStats(): MembershipStats {
     queryRelays: 0,
     queryDuplicates: 0,
     forceLeaves: 0,
+    reportFetches: 0,
+    reportsFetched: 0,
+    reportFetchFailures: 0,
+    reportBytesFetched: 0,
+    reportsServed: 0,
+    reportBytesServed: 0,
+    reportEvictions: 0,
     pushPulls: 0,
     syncsInSync: 0,
     packetsIn: 0,

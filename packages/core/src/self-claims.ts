@@ -10,6 +10,8 @@ export interface SelfState {
   leaving: boolean
   aliveClaim?: Update
   leaveClaim?: Update
+  /** Our report's digest and size, announced in our alive claims (the body is in Reports). */
+  report?: { digest: Uint8Array; size: number }
 }
 
 const EMPTY = new Uint8Array(0)
@@ -54,6 +56,7 @@ export class SelfClaims {
         addrs: [...self.addrs],
         metadata: owned(self.metadata),
         signature: EMPTY,
+        ...(self.report === undefined ? {} : { reportDigest: owned(self.report.digest), reportSize: self.report.size }),
       },
       (signed) => {
         if (signed.incarnation === self.incarnation && !self.leaving) {

@@ -288,6 +288,7 @@ export class ClaimTable {
       ctx.list.add(r)
       if (gossip) this.enqueue(u)
       ctx.emitMember('member:join', r)
+      ctx.aliveApplied(r)
       return
     }
     if (u.kind === Kind.DEAD && u.from !== ctx.selfId && isLive(r.state)) {
@@ -307,6 +308,7 @@ export class ClaimTable {
       r.addrs = u.addrs
       r.metadata = u.metadata
       r.aliveClaim = u
+      ctx.aliveApplied(r)
       if (prev === 'suspect') ctx.emitMember('member:alive', r)
       else if (prev === 'dead' || prev === 'left') ctx.emitMember('member:join', r)
       else if (changed) ctx.emitMember('member:update', r)

@@ -14,6 +14,8 @@ export interface TransportHandlers {
   onPacket(from: string, bytes: Uint8Array): boolean
   /** A push-pull request; resolves to the response bytes. Rejects to refuse (the requester sees an error). */
   onRequest(from: string, bytes: Uint8Array): Promise<Uint8Array>
+  /** A report request (see Transport.fetch); resolves to the body, or no bytes. Rejects to refuse. */
+  onFetch?(from: string, bytes: Uint8Array): Promise<Uint8Array>
 }
 
 /**
@@ -29,6 +31,12 @@ export interface Transport {
   request(to: Peer | string, bytes: Uint8Array, options: { signal: AbortSignal }): Promise<Uint8Array>
   /** Called once by the engine's start(). */
   listen(handlers: TransportHandlers): void
+  /**
+   * Optional: a report request to a member on a reliable path of its own (reports are fetched on
+   * demand, never gossiped), answered by the member's onFetch. The response is at most
+   * `maxBytes` (maxReportBytes); a longer one rejects. Without it, this node fetches no reports.
+   */
+  fetch?(to: Peer, bytes: Uint8Array, options: { signal: AbortSignal; maxBytes: number }): Promise<Uint8Array>
   /**
    * Optional hint: true when sending to `id` now costs no new connection (one is open or being
    * opened). A transport whose every packet is free (UDP, a simulator without a connection

@@ -2,7 +2,7 @@ import { DECODE_LIMITS, DEFAULT_CLUSTER, PROTOCOL_VERSION, QUERY_DECODE_LIMITS, 
 import { DecodeError, MessageTooLargeError } from '../errors.ts'
 import { allocBytes, encodeEvent, encodeUpdate } from './cache.ts'
 import { FIELDS, tag, WIRE } from './fields.ts'
-import { Kind, Packet, PushPull, Query, QueryResponse, Update, UserEvent } from './messages.ts'
+import { Kind, Packet, PushPull, Query, QueryResponse, ReportRequest, Update, UserEvent } from './messages.ts'
 
 export { encodeUpdate } from './cache.ts'
 export { FIELDS } from './fields.ts'
@@ -18,7 +18,7 @@ export {
   scanPacket,
   scanPushPull,
 } from './scan.ts'
-export { Kind, Packet, PushPull, Query, QueryResponse, Update, UserEvent }
+export { Kind, Packet, PushPull, Query, QueryResponse, ReportRequest, Update, UserEvent }
 
 export interface CodecLimits {
   maxPacketBytes: number
@@ -208,6 +208,20 @@ export function decodePushPull(bytes: Uint8Array, limits: CodecLimits): PushPull
   })
 }
 
+/** A report request's largest encoding: an id of 256 characters, a 32-byte digest, framing. */
+const MAX_REPORT_REQUEST_BYTES = 1024
+
+export function encodeReportRequest(r: { id: string; digest: Uint8Array }): Uint8Array {
+  return ReportRequest.encode({ version: PROTOCOL_VERSION, id: r.id, digest: owned(r.digest) })
+}
+
+/** Throws DecodeError or MessageTooLargeError; also on an empty id or a digest not 32 bytes. */
+export function decodeReportRequest(bytes: Uint8Array): ReportRequest {
+  const r = decodeWith(ReportRequest, bytes, MAX_REPORT_REQUEST_BYTES, {})
+  if (r.id === '' || r.id.length > 256 || r.digest.byteLength !== 32) throw new DecodeError('invalid report request')
+  return r
+}
+
 /** Encoded domain prefixes, by text: four per cluster name (claims, events, queries, responses). */
 const prefixes = new Map<string, Uint8Array>()
 const MAX_PREFIXES = 64
@@ -277,9 +291,12 @@ export function owned(b: Uint8Array): Uint8Array<ArrayBuffer> {
  * 8 MiB push-pull state). A claim the table keeps must not pin that whole buffer: this copies
  * the views that share a larger buffer, in place (the same bytes, so cached encodings stay right).
  */
-export function unpin<T extends { metadata?: Uint8Array; signature: Uint8Array; payload?: Uint8Array }>(c: T): T {
+export function unpin<
+  T extends { metadata?: Uint8Array; signature: Uint8Array; payload?: Uint8Array; reportDigest?: Uint8Array },
+>(c: T): T {
   const own = (b: Uint8Array) => (b.byteLength > 0 && b.buffer.byteLength > b.byteLength ? b.slice() : b)
   if (c.metadata !== undefined) c.metadata = own(c.metadata) as T['metadata']
+  if (c.reportDigest !== undefined) c.reportDigest = own(c.reportDigest) as T['reportDigest']
   if (c.payload !== undefined) c.payload = own(c.payload) as T['payload']
   c.signature = own(c.signature) as T['signature']
   return c

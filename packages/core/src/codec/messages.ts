@@ -31,6 +31,8 @@ export interface Update {
   addrs: string[]
   metadata: Uint8Array<ArrayBuffer>
   signature: Uint8Array<ArrayBuffer>
+  reportDigest?: Uint8Array<ArrayBuffer>
+  reportSize?: number
 }
 
 export namespace Update {
@@ -78,6 +80,16 @@ export namespace Update {
         if ((obj.signature != null && obj.signature.byteLength > 0)) {
           w.uint32(58)
           w.bytes(obj.signature)
+        }
+
+        if (obj.reportDigest != null) {
+          w.uint32(66)
+          w.bytes(obj.reportDigest)
+        }
+
+        if (obj.reportSize != null) {
+          w.uint32(72)
+          w.uint32(obj.reportSize)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -130,6 +142,14 @@ export namespace Update {
             }
             case 7: {
               obj.signature = reader.bytes()
+              break
+            }
+            case 8: {
+              obj.reportDigest = reader.bytes()
+              break
+            }
+            case 9: {
+              obj.reportSize = reader.uint32()
               break
             }
             default: {
@@ -208,6 +228,20 @@ export namespace Update {
               }
               break
             }
+            case 8: {
+              yield {
+                field: `${prefix}.reportDigest`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.reportSize`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -256,6 +290,16 @@ export namespace Update {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface UpdateReportDigestFieldEvent {
+    field: '$.reportDigest'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface UpdateReportSizeFieldEvent {
+    field: '$.reportSize'
+    value: number
+  }
+
   export function encode (obj: Partial<Update>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Update.codec())
   }
@@ -264,7 +308,7 @@ export namespace Update {
     return decodeMessage(buf, Update.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Update>): Generator<UpdateKindFieldEvent | UpdateIdFieldEvent | UpdateIncarnationFieldEvent | UpdateFromFieldEvent | UpdateAddrsFieldEvent | UpdateMetadataFieldEvent | UpdateSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Update>): Generator<UpdateKindFieldEvent | UpdateIdFieldEvent | UpdateIncarnationFieldEvent | UpdateFromFieldEvent | UpdateAddrsFieldEvent | UpdateMetadataFieldEvent | UpdateSignatureFieldEvent | UpdateReportDigestFieldEvent | UpdateReportSizeFieldEvent> {
     return streamMessage(buf, Update.codec(), opts)
   }
 }
@@ -2154,6 +2198,18 @@ export namespace Packet {
     index: number
   }
 
+  export interface PacketUpdatesReportDigestFieldEvent {
+    field: '$.updates[].reportDigest'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PacketUpdatesReportSizeFieldEvent {
+    field: '$.updates[].reportSize'
+    value: number
+    index: number
+  }
+
   export interface PacketEventsOriginFieldEvent {
     field: '$.events[].origin'
     value: string
@@ -2300,8 +2356,143 @@ export namespace Packet {
     return decodeMessage(buf, Packet.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Packet>): Generator<PacketVersionFieldEvent | PacketPingSeqFieldEvent | PacketPingTargetFieldEvent | PacketPingWantCoordinateFieldEvent | PacketAckSeqFieldEvent | PacketAckPayloadFieldEvent | PacketAckCoordinateVecFieldEvent | PacketAckCoordinateErrorFieldEvent | PacketAckCoordinateAdjustmentFieldEvent | PacketAckCoordinateHeightFieldEvent | PacketNackSeqFieldEvent | PacketPingReqSeqFieldEvent | PacketPingReqTargetFieldEvent | PacketPingReqTargetAddrsFieldEvent | PacketUpdatesKindFieldEvent | PacketUpdatesIdFieldEvent | PacketUpdatesIncarnationFieldEvent | PacketUpdatesFromFieldEvent | PacketUpdatesAddrsFieldEvent | PacketUpdatesMetadataFieldEvent | PacketUpdatesSignatureFieldEvent | PacketEventsOriginFieldEvent | PacketEventsLtimeFieldEvent | PacketEventsNameFieldEvent | PacketEventsPayloadFieldEvent | PacketEventsSignatureFieldEvent | PacketQueriesOriginFieldEvent | PacketQueriesIncarnationFieldEvent | PacketQueriesSeqFieldEvent | PacketQueriesNameFieldEvent | PacketQueriesPayloadFieldEvent | PacketQueriesFilterIdsFieldEvent | PacketQueriesFilterTagsFieldEvent | PacketQueriesTimeoutMsFieldEvent | PacketQueriesWantAckFieldEvent | PacketQueriesRelayFactorFieldEvent | PacketQueriesSignatureFieldEvent | PacketResponsesOriginFieldEvent | PacketResponsesIncarnationFieldEvent | PacketResponsesSeqFieldEvent | PacketResponsesFromFieldEvent | PacketResponsesAckFieldEvent | PacketResponsesPayloadFieldEvent | PacketResponsesSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Packet>): Generator<PacketVersionFieldEvent | PacketPingSeqFieldEvent | PacketPingTargetFieldEvent | PacketPingWantCoordinateFieldEvent | PacketAckSeqFieldEvent | PacketAckPayloadFieldEvent | PacketAckCoordinateVecFieldEvent | PacketAckCoordinateErrorFieldEvent | PacketAckCoordinateAdjustmentFieldEvent | PacketAckCoordinateHeightFieldEvent | PacketNackSeqFieldEvent | PacketPingReqSeqFieldEvent | PacketPingReqTargetFieldEvent | PacketPingReqTargetAddrsFieldEvent | PacketUpdatesKindFieldEvent | PacketUpdatesIdFieldEvent | PacketUpdatesIncarnationFieldEvent | PacketUpdatesFromFieldEvent | PacketUpdatesAddrsFieldEvent | PacketUpdatesMetadataFieldEvent | PacketUpdatesSignatureFieldEvent | PacketUpdatesReportDigestFieldEvent | PacketUpdatesReportSizeFieldEvent | PacketEventsOriginFieldEvent | PacketEventsLtimeFieldEvent | PacketEventsNameFieldEvent | PacketEventsPayloadFieldEvent | PacketEventsSignatureFieldEvent | PacketQueriesOriginFieldEvent | PacketQueriesIncarnationFieldEvent | PacketQueriesSeqFieldEvent | PacketQueriesNameFieldEvent | PacketQueriesPayloadFieldEvent | PacketQueriesFilterIdsFieldEvent | PacketQueriesFilterTagsFieldEvent | PacketQueriesTimeoutMsFieldEvent | PacketQueriesWantAckFieldEvent | PacketQueriesRelayFactorFieldEvent | PacketQueriesSignatureFieldEvent | PacketResponsesOriginFieldEvent | PacketResponsesIncarnationFieldEvent | PacketResponsesSeqFieldEvent | PacketResponsesFromFieldEvent | PacketResponsesAckFieldEvent | PacketResponsesPayloadFieldEvent | PacketResponsesSignatureFieldEvent> {
     return streamMessage(buf, Packet.codec(), opts)
+  }
+}
+
+export interface ReportRequest {
+  version: number
+  id: string
+  digest: Uint8Array<ArrayBuffer>
+}
+
+export namespace ReportRequest {
+  let _codec: Codec<ReportRequest>
+
+  export const codec = (): Codec<ReportRequest> => {
+    if (_codec == null) {
+      _codec = message<ReportRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.version != null && obj.version !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.version)
+        }
+
+        if ((obj.id != null && obj.id !== '')) {
+          w.uint32(18)
+          w.string(obj.id)
+        }
+
+        if ((obj.digest != null && obj.digest.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.digest)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          version: 0,
+          id: '',
+          digest: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.version = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.id = reader.string()
+              break
+            }
+            case 3: {
+              obj.digest = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.digest`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ReportRequestVersionFieldEvent {
+    field: '$.version'
+    value: number
+  }
+
+  export interface ReportRequestIdFieldEvent {
+    field: '$.id'
+    value: string
+  }
+
+  export interface ReportRequestDigestFieldEvent {
+    field: '$.digest'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<ReportRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ReportRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReportRequest>): ReportRequest {
+    return decodeMessage(buf, ReportRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReportRequest>): Generator<ReportRequestVersionFieldEvent | ReportRequestIdFieldEvent | ReportRequestDigestFieldEvent> {
+    return streamMessage(buf, ReportRequest.codec(), opts)
   }
 }
 
@@ -2597,6 +2788,18 @@ export namespace PushPull {
     index: number
   }
 
+  export interface PushPullUpdatesReportDigestFieldEvent {
+    field: '$.updates[].reportDigest'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PushPullUpdatesReportSizeFieldEvent {
+    field: '$.updates[].reportSize'
+    value: number
+    index: number
+  }
+
   export interface PushPullEventsOriginFieldEvent {
     field: '$.events[].origin'
     value: string
@@ -2655,7 +2858,7 @@ export namespace PushPull {
     return decodeMessage(buf, PushPull.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PushPull>): Generator<PushPullVersionFieldEvent | PushPullJoinFieldEvent | PushPullUpdatesKindFieldEvent | PushPullUpdatesIdFieldEvent | PushPullUpdatesIncarnationFieldEvent | PushPullUpdatesFromFieldEvent | PushPullUpdatesAddrsFieldEvent | PushPullUpdatesMetadataFieldEvent | PushPullUpdatesSignatureFieldEvent | PushPullEventsOriginFieldEvent | PushPullEventsLtimeFieldEvent | PushPullEventsNameFieldEvent | PushPullEventsPayloadFieldEvent | PushPullEventsSignatureFieldEvent | PushPullEventLtimeFieldEvent | PushPullModeFieldEvent | PushPullDigestLoFieldEvent | PushPullDigestHiFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PushPull>): Generator<PushPullVersionFieldEvent | PushPullJoinFieldEvent | PushPullUpdatesKindFieldEvent | PushPullUpdatesIdFieldEvent | PushPullUpdatesIncarnationFieldEvent | PushPullUpdatesFromFieldEvent | PushPullUpdatesAddrsFieldEvent | PushPullUpdatesMetadataFieldEvent | PushPullUpdatesSignatureFieldEvent | PushPullUpdatesReportDigestFieldEvent | PushPullUpdatesReportSizeFieldEvent | PushPullEventsOriginFieldEvent | PushPullEventsLtimeFieldEvent | PushPullEventsNameFieldEvent | PushPullEventsPayloadFieldEvent | PushPullEventsSignatureFieldEvent | PushPullEventLtimeFieldEvent | PushPullModeFieldEvent | PushPullDigestLoFieldEvent | PushPullDigestHiFieldEvent> {
     return streamMessage(buf, PushPull.codec(), opts)
   }
 }

@@ -23,6 +23,10 @@ export interface ClaimHeader {
   addrs: number
   /** Byte length of the longest address. */
   maxAddrBytes: number
+  /** Byte length of the report digest (0: none). */
+  reportDigestBytes: number
+  /** The report's announced size (0: none). */
+  reportSize: number
 }
 
 /**
@@ -125,13 +129,14 @@ function classifyClaim(c: Cursor, start: number, end: number, maxAddrs: number):
     const bit = 1 << field
     if (field < last || (field === last && field !== U.addrs) || c.pos - at !== 1) canonical = false
     last = field
-    if (field === U.kind || field === U.incarnation) {
+    if (field === U.kind || field === U.incarnation || field === U.reportSize) {
       if (wire !== 0 || (seen & bit) !== 0) return IRREGULAR
       seen |= bit
       const from = c.pos
       const v = c.varint()
       if (v < 0 || (field === U.kind && v >= KINDS.length)) return IRREGULAR
-      if (v === 0 || !minimal(c, from)) canonical = false
+      // protons writes an optional field (report_size) even at 0, a plain one never
+      if ((v === 0 && field !== U.reportSize) || !minimal(c, from)) canonical = false
     } else if (DELIMITED_CLAIM_FIELDS.has(field)) {
       if (wire !== 2) return IRREGULAR
       if (field === U.addrs) {
@@ -143,15 +148,18 @@ function classifyClaim(c: Cursor, start: number, end: number, maxAddrs: number):
       if (len < 0) return IRREGULAR
       const data = c.pos - len
       if (!minimalLength(c.buf, from, data)) canonical = false
-      if (len === 0 && field !== U.addrs) canonical = false // protons writes no empty string or bytes, but an empty address
-      if (field !== U.metadata && field !== U.signature && !ascii(c.buf, data, c.pos)) canonical = false
+      // protons writes no empty string or bytes, but an empty address (or optional report digest)
+      if (len === 0 && field !== U.addrs && field !== U.reportDigest) canonical = false
+      if (field !== U.metadata && field !== U.signature && field !== U.reportDigest && !ascii(c.buf, data, c.pos)) {
+        canonical = false
+      }
     } else return IRREGULAR
   }
   return canonical ? CANONICAL : REGULAR
 }
 
 /** The claim's length-delimited fields: strings and bytes. */
-const DELIMITED_CLAIM_FIELDS = new Set<number>([U.id, U.from, U.addrs, U.metadata, U.signature])
+const DELIMITED_CLAIM_FIELDS = new Set<number>([U.id, U.from, U.addrs, U.metadata, U.signature, U.reportDigest])
 
 /** Was the varint that ended at c.pos, started at `from`, written in as few bytes as possible? */
 function minimal(c: Cursor, from: number): boolean {
@@ -212,6 +220,8 @@ class Claims implements ScannedClaims {
     metadataBytes: 0,
     addrs: 0,
     maxAddrBytes: 0,
+    reportDigestBytes: 0,
+    reportSize: 0,
   }
 
   /** Where the walk over the whole message is, and the current claim's bounds. */
@@ -258,6 +268,8 @@ class Claims implements ScannedClaims {
     h.metadataBytes = 0
     h.addrs = 0
     h.maxAddrBytes = 0
+    h.reportDigestBytes = 0
+    h.reportSize = 0
     let idAt = -1 // where the id's length prefix starts
     let idData = 0
     let idLen = 0
@@ -268,6 +280,7 @@ class Claims implements ScannedClaims {
       const field = Math.floor(r.varint() / 8) // a regular claim: every read below succeeds
       if (field === U.kind) h.kind = KINDS[r.varint()]
       else if (field === U.incarnation) h.incarnation = r.varint()
+      else if (field === U.reportSize) h.reportSize = r.varint()
       else {
         const at = r.pos
         const len = r.delimited()
@@ -284,6 +297,7 @@ class Claims implements ScannedClaims {
           h.addrs++
           h.maxAddrBytes = Math.max(h.maxAddrBytes, len)
         } else if (field === U.metadata) h.metadataBytes = len
+        else if (field === U.reportDigest) h.reportDigestBytes = len
       }
     }
     if (idAt < 0) h.id = ''

@@ -47,6 +47,9 @@ export interface SimTraffic {
   requests: number
   /** Bytes of push-pull requests and of their responses. */
   requestBytes: number
+  /** Report fetches (Transport.fetch), and the bytes of their requests and bodies. */
+  fetches: number
+  fetchBytes: number
   /** Connections opened (each a handshake between two nodes), with SimOptions.connections. */
   handshakes: number
   /** Connections closed because one end was over its budget. */
@@ -93,6 +96,8 @@ export class SimNetwork {
     bytesSent: 0,
     requests: 0,
     requestBytes: 0,
+    fetches: 0,
+    fetchBytes: 0,
     handshakes: 0,
     evictions: 0,
     handshakeCpuMs: 0,
@@ -130,6 +135,7 @@ export class SimNetwork {
       },
       send: (to, bytes) => this.send(id, to.id, bytes),
       request: (to, bytes, opts) => this.request(id, typeof to === 'string' ? to : to.id, bytes, opts.signal),
+      fetch: (to, bytes, opts) => this.request(id, to.id, bytes, opts.signal, true),
     }
     if (this.conn !== undefined) transport.connected = (peer) => node.conns.has(peer)
     return transport
@@ -384,9 +390,19 @@ export class SimNetwork {
     else run()
   }
 
-  private request(from: string, to: string, bytes: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
-    this.traffic.requests++
-    this.traffic.requestBytes += bytes.byteLength
+  /** A push-pull request, or (`fetch`) a report request, served by the target's onFetch. */
+  private request(
+    from: string,
+    to: string,
+    bytes: Uint8Array,
+    signal: AbortSignal,
+    fetch = false,
+  ): Promise<Uint8Array> {
+    const t = this.traffic
+    if (fetch) t.fetches++
+    else t.requests++
+    if (fetch) t.fetchBytes += bytes.byteLength
+    else t.requestBytes += bytes.byteLength
     return new Promise((resolve, reject) => {
       const onAbort = () => reject(signal.reason ?? new Error('aborted'))
       if (signal.aborted) return onAbort()
@@ -404,9 +420,12 @@ export class SimNetwork {
           this.deliver(to, () => {
             const handler = this.nodes.get(to)?.handlers
             if (handler === undefined) return reject(new Error(`${to} is not listening`))
-            handler.onRequest(from, bytes).then(
+            const serve = fetch ? handler.onFetch : handler.onRequest
+            if (serve === undefined) return reject(new Error(`${to} serves no reports`))
+            serve(from, bytes).then(
               (response) => {
-                this.traffic.requestBytes += response.byteLength
+                if (fetch) this.traffic.fetchBytes += response.byteLength
+                else this.traffic.requestBytes += response.byteLength
                 this.clock.setTimeout(() => resolve(response), this.delay(to, from))
               },
               (err) => this.clock.setTimeout(() => reject(err), this.delay(to, from)),
