@@ -266,7 +266,10 @@ export class Reports {
   private received(id: string, want: Want, from: string, body: Uint8Array): void {
     const { ctx } = this
     if (this.wants.get(id) !== want) return // superseded or forgotten meanwhile
-    if (body.byteLength === 0) return this.failed(want) // that member does not hold it
+    if (body.byteLength === 0) {
+      this.failed(want) // that member does not hold it
+      return
+    }
     ctx.stats.reportBytesFetched += body.byteLength
     if (body.byteLength !== want.size || !sameBytes(this.hash(body), want.digest)) {
       ctx.stats.drops['report-digest']++
@@ -274,7 +277,8 @@ export class Reports {
       this.badPeers.delete(from)
       this.badPeers.set(from, ctx.clock.now() + BAD_PEER_MULT * ctx.config.reportRetryMs)
       while (this.badPeers.size > MAX_BAD_PEERS) this.badPeers.delete(this.badPeers.keys().next().value!)
-      return this.failed(want)
+      this.failed(want)
+      return
     }
     this.wants.delete(id)
     ctx.stats.reportsFetched++

@@ -79,7 +79,7 @@ describe('reports', () => {
   it('holds at most reportCacheBytes of others’ reports, evicting the least recently used (counted)', async () => {
     const ids = ['a', 'b', 'c', 'd']
     const { net, nodes } = await simCluster(ids, { config: { ...local, reportCacheBytes: 3 * 1024 } })
-    nodes.forEach((m, i) => m.setReport(body(1024, i)))
+    for (const [i, m] of nodes.entries()) m.setReport(body(1024, i))
     await net.clock.run(1_000)
     const d = nodes[3]
     const synced = Promise.all(['a', 'b', 'c'].map((id) => d.pushPull(id)))
