@@ -16,26 +16,38 @@
  * 3. stops one node abruptly (node.stop(), no leave): firstDetectionMs / fullDetectionMs = until
  *    the first / the last survivor declares it dead.
  *
+ * Connections (issue 16): before the cluster starts, --handshakes fresh connections between two
+ * idle nodes of this process measure one connection's set-up (TCP + Noise XX + Yamux, to the
+ * first packet stream): handshakeMs (wall, mean and p99) and handshakeCpuMs (the CPU of both ends,
+ * halved: one end's share). In the window: connectionsPerNode (peers held, mean and max),
+ * handshakesPerNodePerSecond (each connection counts at both its ends), dialMsMean, slowDials
+ * (dials slower than the probe timeout: the probe riding on one failed because of the dial),
+ * connectionsReaped, and handshakeCpuPercentPerNode = handshakes/s x handshakeCpuMs.
+ * --max-connections B gives every node the connection budget B (MembershipInit.maxConnections).
+ *
  * Prints exactly one JSON object on stdout; progress goes to stderr. Bad flags: exit code 2.
  */
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import type { ProbeResult } from '@murmur/core'
-import { createMurmurNode } from '@murmur/libp2p'
+import { createMurmurNode, PACKET_PROTOCOL } from '@murmur/libp2p'
 import { quantile, round } from './lib/stats.ts'
 
 type MurmurNode = Awaited<ReturnType<typeof createMurmurNode>>
 
 const USAGE =
   'usage: node bench/dist/libp2p.js [--nodes N (3..500, default 10)] [--seconds S (default 30)] ' +
-  '[--settle S (default 10)] [--join-concurrency C (default 4)]'
+  '[--settle S (default 10)] [--join-concurrency C (default 4)] [--max-connections B] [--handshakes K (default 100)]'
 
 interface Options {
   nodes: number
   seconds: number
   settle: number
   joinConcurrency: number
+  /** MembershipInit.maxConnections of every node; undefined: no budget. */
+  maxConnections: number | undefined
+  handshakes: number
 }
 
 const JOIN_ATTEMPTS = 5
@@ -68,6 +80,8 @@ function parseOptions(argv: string[]): Options {
         seconds: { type: 'string' },
         settle: { type: 'string' },
         'join-concurrency': { type: 'string' },
+        'max-connections': { type: 'string' },
+        handshakes: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -80,6 +94,11 @@ function parseOptions(argv: string[]): Options {
     seconds: intFlag(values.seconds, 'seconds', 30, 1, 3600),
     settle: intFlag(values.settle, 'settle', 10, 0, 600),
     joinConcurrency: intFlag(values['join-concurrency'], 'join-concurrency', 4, 1, 500),
+    maxConnections:
+      values['max-connections'] === undefined
+        ? undefined
+        : intFlag(values['max-connections'], 'max-connections', 0, 1, 10_000),
+    handshakes: intFlag(values.handshakes, 'handshakes', 100, 0, 10_000),
   }
 }
 
@@ -194,12 +213,60 @@ async function joinAll(seed: MurmurNode, joiners: MurmurNode[], concurrency: num
 const bytesSent = (nodes: MurmurNode[]): number =>
   nodes.reduce((n, node) => n + node.services.membership.stats().transport.bytesSent, 0)
 
+/** The transport's connection counters, summed over `nodes`. */
+function connectionTotals(nodes: MurmurNode[]) {
+  const t = { handshakes: 0, dials: 0, dialMs: 0, slowDials: 0, reaped: 0 }
+  for (const node of nodes) {
+    const s = node.services.membership.stats().transport
+    t.handshakes += s.handshakes.outbound + s.handshakes.inbound
+    t.dials += s.handshakes.outbound
+    t.dialMs += s.dialMs
+    t.slowDials += s.slowDials
+    t.reaped += s.connectionsReaped
+  }
+  return t
+}
+
+/**
+ * The set-up of one connection between two idle nodes: `count` times, node a dials b afresh
+ * (TCP + Noise XX + Yamux) and opens a Murmur packet stream on it, then closes it. Wall time
+ * per set-up (mean, p99) and CPU per end (process CPU / count / 2: both ends run here).
+ */
+async function measureHandshakes(
+  count: number,
+): Promise<{ handshakeMs: number; handshakeP99Ms: number; handshakeCpuMs: number }> {
+  const [a, b] = await Promise.all([createMurmurNode(), createMurmurNode()])
+  try {
+    const addrs = b.getMultiaddrs()
+    const times: number[] = []
+    for (let i = 0; i < 5; i++) await (await a.dial(addrs)).close() // warm-up: JIT, key caches
+    const cpu0 = process.cpuUsage()
+    for (let i = 0; i < count; i++) {
+      const t = performance.now()
+      const c = await a.dial(addrs, { force: true } as Parameters<typeof a.dial>[1])
+      const stream = await c.newStream(PACKET_PROTOCOL)
+      times.push(performance.now() - t)
+      await stream.close()
+      await c.close()
+    }
+    const cpu = process.cpuUsage(cpu0)
+    return {
+      handshakeMs: round(times.reduce((x, y) => x + y, 0) / Math.max(1, count), 2),
+      handshakeP99Ms: round(quantile(times, 0.99), 2),
+      handshakeCpuMs: round((cpu.user + cpu.system) / 1000 / Math.max(1, count) / 2, 2),
+    }
+  } finally {
+    await Promise.allSettled([a.stop(), b.stop()])
+  }
+}
+
 async function run(options: Options, log: (line: string) => void): Promise<Record<string, unknown>> {
   const nodes: MurmurNode[] = []
   try {
-    const started = await Promise.all(
-      Array.from({ length: options.nodes }, () => createMurmurNode({ membership: { profile: 'lan' } })),
-    )
+    const handshake = options.handshakes > 0 ? await measureHandshakes(options.handshakes) : undefined
+    if (handshake !== undefined) log(`one connection set-up: ${JSON.stringify(handshake)}`)
+    const membership = { profile: 'lan' as const, maxConnections: options.maxConnections }
+    const started = await Promise.all(Array.from({ length: options.nodes }, () => createMurmurNode({ membership })))
     nodes.push(...started)
     const observer = new Observer(nodes)
     const config = nodes[0].services.membership.config
@@ -218,11 +285,21 @@ async function run(options: Options, log: (line: string) => void): Promise<Recor
     const suspicionsBefore = observer.suspicions
     const cpu0 = process.cpuUsage()
     const bytes0 = bytesSent(nodes)
+    const conns0 = connectionTotals(nodes)
+    const held: number[] = []
     const t0 = performance.now()
+    const sampler = setInterval(() => {
+      for (const n of nodes) held.push(n.services.membership.stats().transport.connections)
+    }, 1000)
     await sleep(options.seconds * 1000)
+    clearInterval(sampler)
     const elapsedMs = performance.now() - t0
     const cpu = process.cpuUsage(cpu0)
     const bytes = bytesSent(nodes) - bytes0
+    const conns1 = connectionTotals(nodes)
+    const perNodeSecond = (x: number) => x / options.nodes / (elapsedMs / 1000)
+    const handshakesPerNodePerSecond = perNodeSecond(conns1.handshakes - conns0.handshakes)
+    const dials = conns1.dials - conns0.dials
     const rssMBTotal = process.memoryUsage().rss / (1024 * 1024)
     const drift = observer.probes.flatMap((rounds) => driftSamples(rounds, config.probeIntervalMs))
     observer.probes = undefined
@@ -253,6 +330,16 @@ async function run(options: Options, log: (line: string) => void): Promise<Recor
       bytesPerNodePerSecond: round(bytes / options.nodes / (elapsedMs / 1000), 1),
       probePeriodDriftP99Ms: round(quantile(drift, 0.99), 2),
       falseSuspicions,
+      maxConnections: options.maxConnections ?? null,
+      connectionsPerNodeMean: round(held.reduce((x, y) => x + y, 0) / Math.max(1, held.length), 1),
+      connectionsPerNodeMax: held.length === 0 ? null : Math.max(...held),
+      handshakesPerNodePerSecond: round(handshakesPerNodePerSecond, 3),
+      dialMsMean: dials === 0 ? null : round((conns1.dialMs - conns0.dialMs) / dials, 1),
+      slowDials: conns1.slowDials - conns0.slowDials,
+      connectionsReaped: conns1.reaped - conns0.reaped,
+      ...(handshake ?? {}),
+      handshakeCpuPercentPerNode:
+        handshake === undefined ? null : round((handshakesPerNodePerSecond * handshake.handshakeCpuMs) / 10, 3),
     }
   } finally {
     await Promise.allSettled(nodes.map(async (n) => n.stop()))

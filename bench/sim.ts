@@ -82,6 +82,10 @@ const USAGE = `usage: npm run bench:sim -- [options]
   --no-stall-awareness the engine's stall awareness off (config stallAwareness false)
   --bootstrap <how>    restore | join (default restore)
   --latency-ms <ms>    one-way latency (default 1), plus --jitter-ms <ms> random (default 1)
+  --connections        model connections (libp2p over TCP): handshakes counted, set-up delay
+  --budget <n>         with --connections: connections a node keeps at most (default unbounded)
+  --setup-ms <ms>      with --connections: set-up delay of a new connection (default 10)
+  --handshake-cpu-ms <ms> with --connections: CPU of one end of a handshake (default 3)
   -h, --help           this text`
 
 class UsageError extends Error {
@@ -106,6 +110,8 @@ export interface Options {
   bootstrap: Bootstrap
   latencyMs: number
   jitterMs: number
+  /** SimOptions.connections, or undefined for free packets (UDP). */
+  connections: { budget: number; setupMs: number; cpuMs: number } | undefined
 }
 
 function number(
@@ -154,6 +160,10 @@ export function parseOptions(argv: string[]): Options | undefined {
         bootstrap: { type: 'string' },
         'latency-ms': { type: 'string' },
         'jitter-ms': { type: 'string' },
+        connections: { type: 'boolean' },
+        budget: { type: 'string' },
+        'setup-ms': { type: 'string' },
+        'handshake-cpu-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }))
@@ -184,6 +194,14 @@ export function parseOptions(argv: string[]): Options | undefined {
     bootstrap: oneOf('bootstrap', s('bootstrap'), BOOTSTRAPS, 'restore'),
     latencyMs: number('latency-ms', s('latency-ms'), 1, (n) => n >= 0, 'a number >= 0'),
     jitterMs: number('jitter-ms', s('jitter-ms'), 1, (n) => n >= 0, 'a number >= 0'),
+    connections:
+      values.connections === true || s('budget') !== undefined
+        ? {
+            budget: number('budget', s('budget'), Infinity, (n) => int(n) && n >= 1, 'an integer >= 1'),
+            setupMs: number('setup-ms', s('setup-ms'), 10, (n) => n >= 0, 'a number of ms >= 0'),
+            cpuMs: number('handshake-cpu-ms', s('handshake-cpu-ms'), 3, (n) => n >= 0, 'a number of ms >= 0'),
+          }
+        : undefined,
   }
 }
 
@@ -321,7 +339,13 @@ export async function run(o: Options): Promise<Record<string, unknown>> {
   const config = resolveConfig(configInput)
   const minSuspicion = suspicionTimeout(config.suspicionMult, o.nodes, config.probeIntervalMs)
   const maxSuspicion = o.lifeguard ? config.suspicionMaxTimeoutMult * minSuspicion : minSuspicion
-  const net = new SimNetwork({ seed: o.seed, latencyMs: o.latencyMs, jitterMs: o.jitterMs, config: configInput })
+  const net = new SimNetwork({
+    seed: o.seed,
+    latencyMs: o.latencyMs,
+    jitterMs: o.jitterMs,
+    config: configInput,
+    connections: o.connections,
+  })
   const random = seededRandom(o.seed * 7919 + 17) // the scenario's own choices
   const ids = Array.from({ length: o.nodes }, (_, i) => `n${i}`)
   const nodes = ids.map((id) => net.addNode(id))
@@ -484,6 +508,18 @@ export async function run(o: Options): Promise<Record<string, unknown>> {
     packetBytesPerMemberPerSecond: perMemberSecond(packetBytes),
     syncBytesPerMemberPerSecond: perMemberSecond(syncBytes),
     observedLoss: round((t.packetsLost - traffic0.packetsLost) / Math.max(1, packets), 4),
+    // the connection model (--connections): a handshake has two ends, so each one counts for two nodes
+    connectionBudget:
+      o.connections === undefined ? null : Number.isFinite(o.connections.budget) ? o.connections.budget : null,
+    connectionSetupMs: o.connections?.setupMs ?? null,
+    handshakesPerNodePerSecond:
+      o.connections === undefined ? null : perMemberSecond(2 * (t.handshakes - traffic0.handshakes)),
+    handshakeCpuMsPerNodePerSecond:
+      o.connections === undefined ? null : perMemberSecond(t.handshakeCpuMs - traffic0.handshakeCpuMs),
+    connectionsPerNodeMean:
+      o.connections === undefined
+        ? null
+        : round(net.ids().reduce((n, id) => n + net.connectionCount(id), 0) / o.nodes, 1),
     nodeVersion: process.version,
     nodeOptions: [process.env.NODE_OPTIONS, ...process.execArgv].filter(Boolean).join(' ') || null,
   }

@@ -113,6 +113,17 @@ export interface MembershipInit {
    * @default undefined
    */
   tagsOf?: (metadata: Uint8Array) => Readonly<Record<string, string>>
+  /**
+   * The connection budget: members this node keeps a connection to at once (each one a Noise
+   * handshake, a Yamux session and buffers). Past it, the service closes the connections to the
+   * members it exchanged packets with least recently (`stats().transport.connectionsReaped`),
+   * never one in use within the probe timeout or carrying another protocol's stream; gossip
+   * rounds then prefer members already connected, while probes stay uniformly random. Keep it
+   * below libp2p's `connectionManager.maxConnections` (300 by default), which refuses inbound
+   * connections past it, with room for the app's own. README: "Connections" gives figures per
+   * cluster size. @default undefined (no budget of its own: one connection per member)
+   */
+  maxConnections?: number
 }
 
 /**
@@ -193,6 +204,21 @@ export interface TransportStats {
    * timeout, or aborted because they answered no Yamux ping within stallTimeoutMs.
    */
   stalledConnections: number
+  /** Peers this node holds an open connection to now, any protocol's (gauge). */
+  connections: number
+  /** Connections that carried Murmur traffic, each a Noise handshake: dialled by us, or by the peer. */
+  handshakes: { outbound: number; inbound: number }
+  /** Total time of our successful dials (TCP + Noise + Yamux), ms: divided by handshakes.outbound, the mean. */
+  dialMs: number
+  /**
+   * Successful dials that took longer than the probe timeout: a probe riding on one failed
+   * because of the dial, not because of its target.
+   */
+  slowDials: number
+  /** Dials that failed (refused, unreachable, timed out). */
+  dialFailures: number
+  /** Connections closed by the connection budget (MembershipInit.maxConnections). */
+  connectionsReaped: number
 }
 
 /**

@@ -62,6 +62,15 @@ export function protocolPrefixFor(cluster: string): string {
 
 const DEFAULT_CLUSTER_NAME = DEFAULTS.cluster
 
+/** MembershipInit.maxConnections, checked: a positive integer, or undefined (no budget). */
+function connectionBudget(max: number | undefined): number | undefined {
+  if (max === undefined) return undefined
+  if (!Number.isInteger(max) || max < 1) {
+    throw new InvalidArgumentError(`maxConnections must be a positive integer, got ${max}`)
+  }
+  return max
+}
+
 /** Sampling of the event-loop delay histogram (ms): fine enough for a probe timeout of 200 ms. */
 const LOOP_DELAY_RESOLUTION_MS = 20
 
@@ -109,6 +118,9 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
       maxSyncBytes: this.config.maxSyncBytes,
       timeoutMs: this.config.requestTimeoutMs,
       allow,
+      maxConnections: connectionBudget(init.maxConnections),
+      activeMs: this.config.probeTimeoutMs,
+      slowDialMs: this.config.probeTimeoutMs,
     })
     this.core = new Membership({
       id: self,

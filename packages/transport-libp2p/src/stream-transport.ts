@@ -61,7 +61,21 @@ export interface StreamTransportInit {
    * @default max(MIN_STALL_TIMEOUT_MS, timeoutMs / STALL_TIMEOUT_DIVISOR)
    */
   stallTimeoutMs?: number
+  /**
+   * The connection budget: members we keep a connection to at once. Past it, the connections
+   * to the members we exchanged packets with least recently are closed (counted in
+   * connectionsReaped), except one used within `activeMs` or carrying a push-pull or another
+   * protocol's stream. Undefined: no budget of our own (libp2p's maxConnections still applies).
+   */
+  maxConnections?: number
+  /** A connection used this recently is never reaped (the engine's probe timeout). @default 500 */
+  activeMs?: number
+  /** A dial that takes longer than this counts in slowDials (the engine's probe timeout). @default 500 */
+  slowDialMs?: number
 }
+
+/** StreamTransportInit.activeMs and slowDialMs without the engine's probe timeout: the 'lan' one. */
+const DEFAULT_ACTIVE_MS = 500
 
 /** A plain timer promise (no node:timers: the transport runs in browsers too). */
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -89,6 +103,12 @@ function newCounters(): TransportStats {
     channels: 0,
     syncBytesReserved: 0,
     stalledConnections: 0,
+    connections: 0,
+    handshakes: { outbound: 0, inbound: 0 },
+    dialMs: 0,
+    slowDials: 0,
+    dialFailures: 0,
+    connectionsReaped: 0,
   }
 }
 
@@ -125,6 +145,13 @@ export class StreamTransport implements Transport, Startable {
   private blocked = new Set<string>()
   private status: Status = { state: 'stopped' }
   private readonly components: StreamTransportComponents
+  private readonly maxConnections: number | undefined
+  private readonly activeMs: number
+  private readonly slowDialMs: number
+  /** When we last sent to or heard from each peer (Date.now()), least recently first: the reaper's order. */
+  private readonly active = new Map<string, number>()
+  /** Inbound connections already counted as a handshake. */
+  private readonly inbound = new WeakSet<Connection>()
 
   constructor(components: StreamTransportComponents, init: StreamTransportInit) {
     this.components = components
@@ -142,6 +169,9 @@ export class StreamTransport implements Transport, Startable {
     this.maxChannels = init.maxChannels ?? MAX_CHANNELS
     this.channelIdleMs = init.channelIdleMs ?? Math.max(CHANNEL_IDLE_MS, 2 * init.timeoutMs)
     this.stallTimeoutMs = init.stallTimeoutMs ?? Math.max(MIN_STALL_TIMEOUT_MS, init.timeoutMs / STALL_TIMEOUT_DIVISOR)
+    this.maxConnections = init.maxConnections
+    this.activeMs = init.activeMs ?? DEFAULT_ACTIVE_MS
+    this.slowDialMs = init.slowDialMs ?? DEFAULT_ACTIVE_MS
     this.log = components.logger.forComponent('murmur:transport')
     this.host = {
       counters: this.counters,
@@ -177,7 +207,10 @@ export class StreamTransport implements Transport, Startable {
     }
     this.status = { state: 'started', shutdown: new AbortController() }
     const sweepMs = Math.max(10, Math.min(CHANNEL_SWEEP_MS, this.channelIdleMs / 2))
-    this.sweepTimer = setInterval(() => this.pruneIdle(), sweepMs)
+    this.sweepTimer = setInterval(() => {
+      this.pruneIdle()
+      this.reap()
+    }, sweepMs)
     this.sweepTimer.unref?.()
   }
 
@@ -200,6 +233,7 @@ export class StreamTransport implements Transport, Startable {
     this.sweepTimer = undefined
     for (const channel of this.channels.values()) channel.close()
     this.channels.clear()
+    this.active.clear()
     for (const protocol of [this.packetProtocol, this.syncProtocol]) {
       // the node may be tearing the registrar down at the same time; stopping must not fail
       try {
@@ -211,7 +245,21 @@ export class StreamTransport implements Transport, Startable {
   }
 
   listen(handlers: TransportHandlers): void {
-    this.handlers = handlers
+    this.handlers = {
+      onPacket: (from, bytes) => {
+        this.touch(from)
+        return handlers.onPacket(from, bytes)
+      },
+      onRequest: (from, bytes) => handlers.onRequest(from, bytes),
+    }
+  }
+
+  /**
+   * The engine's hint (core Transport.connected): a packet to `id` costs no handshake now, as
+   * its send channel has a stream open (a stream needs a connection). Cheap: one map lookup.
+   */
+  connected(id: string): boolean {
+    return this.channels.get(id)?.connected === true
   }
 
   /** Best effort: queues the packet for the peer's stream and returns at once. Never throws. */
@@ -221,7 +269,10 @@ export class StreamTransport implements Transport, Startable {
     else if (bytes.byteLength > this.maxPacketBytes) drops['too-large']++
     else if (!this.allowed(to.id)) drops['not-allowed']++
     else if (this.blocked.has(to.id) || (this.dropRate > 0 && Math.random() < this.dropRate)) drops.fault++
-    else this.channelFor(to).push(to, bytes)
+    else {
+      this.touch(to.id)
+      this.channelFor(to).push(to, bytes)
+    }
   }
 
   /** One push-pull exchange with a member, or with a seed multiaddr (with or without /p2p/). */
@@ -235,6 +286,7 @@ export class StreamTransport implements Transport, Startable {
       const signal = AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs), this.status.shutdown.signal])
       const target = typeof to === 'string' ? seedPeerId(to) : to.id
       if (target !== undefined) this.checkReachable(target)
+      if (typeof to !== 'string') this.touch(to.id)
       const connection = await this.connect(to, signal)
       this.checkReachable(connection.remotePeer.toString())
       try {
@@ -267,6 +319,7 @@ export class StreamTransport implements Transport, Startable {
   forget(id: string): void {
     this.channels.get(id)?.close()
     this.channels.delete(id)
+    this.active.delete(id)
   }
 
   stats(): TransportStats {
@@ -286,6 +339,69 @@ export class StreamTransport implements Transport, Startable {
       queuedFrames,
       channels: this.channels.size,
       syncBytesReserved: this.syncLimits.reservedBytes,
+      connections: this.connectionCount(),
+      handshakes: { ...c.handshakes },
+    }
+  }
+
+  /** Peers we hold an open connection to now (any protocol's). */
+  private connectionCount(): number {
+    const peers = new Set<string>()
+    for (const c of this.components.connectionManager.getConnections()) {
+      if (c.status === 'open') peers.add(c.remotePeer.toString())
+    }
+    return peers.size
+  }
+
+  /** `id` is in use now: it becomes the last the reaper would close. */
+  private touch(id: string): void {
+    if (this.maxConnections === undefined) return
+    this.active.delete(id)
+    this.active.set(id, Date.now())
+  }
+
+  /**
+   * The connection budget (maxConnections): while more members than that have a connection
+   * to us, closes the connections to the least recently active ones. Skips a member used within
+   * activeMs (a probe's ack may be on its way), one with a push-pull in progress, and one whose
+   * connection carries another protocol's stream (the app's, not ours to close). Runs after
+   * each new connection and on the sweep timer.
+   */
+  private reap(): void {
+    const budget = this.maxConnections
+    if (budget === undefined || this.status.state !== 'started') return
+    const byPeer = new Map<string, Connection[]>()
+    for (const c of this.components.connectionManager.getConnections()) {
+      if (c.status !== 'open') continue
+      const id = c.remotePeer.toString()
+      const list = byPeer.get(id)
+      if (list === undefined) byPeer.set(id, [c])
+      else list.push(c)
+    }
+    let held = 0
+    for (const id of [...this.active.keys()]) {
+      if (byPeer.has(id)) held++
+      else if (this.channels.get(id)?.busy !== true) this.active.delete(id) // gone: nothing to reap
+    }
+    let excess = held - budget
+    if (excess <= 0) return
+    const now = Date.now()
+    for (const [id, at] of this.active) {
+      if (excess <= 0 || now - at < this.activeMs) break
+      const connections = byPeer.get(id)
+      if (connections === undefined) continue
+      const ours = (p: string | undefined) => p === this.packetProtocol
+      if (connections.some((c) => c.streams.some((s) => !ours(s.protocol)))) continue
+      const channel = this.channels.get(id)
+      if (channel !== undefined && (channel.busy || channel.queued > 0)) continue
+      excess--
+      this.counters.connectionsReaped++
+      this.active.delete(id)
+      this.channels.delete(id)
+      channel?.close()
+      for (const c of connections) {
+        c.close({ signal: AbortSignal.timeout(this.timeoutMs) }).catch((err: Error) => c.abort(err))
+      }
     }
   }
 
@@ -452,6 +568,7 @@ export class StreamTransport implements Transport, Startable {
     force: boolean,
   ): Promise<Connection> {
     const { connectionManager } = this.components
+    const started = Date.now()
     for (;;) {
       const attempt = AbortSignal.any([signal, AbortSignal.timeout(this.stallTimeoutMs)])
       // force: without it libp2p hands back a stalled connection; a variable, since AbortOptions lacks it
@@ -463,12 +580,30 @@ export class StreamTransport implements Transport, Startable {
         if (Date.now() - opened < this.stallTimeoutMs && !this.confirmed.has(connection)) {
           this.confirmed.set(connection, opened)
         }
+        if (connection.timeline.open >= started) this.opened(connection, Date.now() - started)
         return connection
       } catch (err) {
-        if (signal.aborted || !attempt.aborted) throw err
+        if (signal.aborted || !attempt.aborted) {
+          this.counters.dialFailures++
+          throw err
+        }
         this.log('dial of %s took over %d ms, dialling again', String(target), this.stallTimeoutMs)
       }
     }
+  }
+
+  /**
+   * A connection we dialled, `ms` after the dial began: one outbound handshake. A dial slower
+   * than the probe timeout (slowDials) failed the probe riding on it whatever the target did.
+   */
+  private opened(connection: Connection, ms: number): void {
+    this.counters.handshakes.outbound++
+    this.counters.dialMs += ms
+    if (ms > this.slowDialMs) {
+      this.counters.slowDials++
+      this.log('dial of %p took %d ms', connection.remotePeer, ms)
+    }
+    this.reap()
   }
 
   /** Closes a stalled connection: gracefully within timeoutMs, else abort. */
@@ -536,6 +671,12 @@ export class StreamTransport implements Transport, Startable {
 
   private async onStream(stream: Stream, connection: Connection, serve: typeof servePacketStream): Promise<void> {
     const from = connection.remotePeer.toString()
+    if (connection.direction === 'inbound' && !this.inbound.has(connection)) {
+      this.inbound.add(connection)
+      this.counters.handshakes.inbound++
+      this.touch(from)
+      this.reap()
+    }
     const ctx = this.admit(stream, from)
     if (ctx !== undefined) await serve(ctx, stream, from)
   }

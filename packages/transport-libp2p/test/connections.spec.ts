@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict'
+import { setTimeout as delay } from 'node:timers/promises'
+import { converged, type MurmurNode, Nodes, until } from './helpers.ts'
+
+const transportOf = (n: MurmurNode) => n.services.membership.stats().transport
+
+describe('connection budget (maxConnections)', function () {
+  this.timeout(40_000)
+  const net = new Nodes()
+  afterEach(() => net.stopAll())
+
+  it('refuses a budget that is not a positive integer', async () => {
+    for (const bad of [0, -1, 2.5, Number.NaN]) {
+      await assert.rejects(net.murmur({ membership: { maxConnections: bad } }), { name: 'InvalidArgumentError' })
+    }
+  })
+
+  it('without a budget, counts handshakes at both ends and reaps nothing', async () => {
+    const nodes = await net.cluster(4)
+    await until(() => converged(nodes), 'convergence', AbortSignal.timeout(10_000))
+    await delay(1500)
+    const stats = nodes.map(transportOf)
+    const outbound = stats.reduce((n, s) => n + s.handshakes.outbound, 0)
+    const inbound = stats.reduce((n, s) => n + s.handshakes.inbound, 0)
+    assert.ok(outbound > 0, 'dials counted')
+    assert.equal(inbound, outbound, 'every connection we dialled is one the other end accepted')
+    for (const s of stats) {
+      assert.equal(s.connectionsReaped, 0)
+      assert.equal(s.connections, 3)
+      assert.equal(s.dialFailures, 0)
+    }
+  })
+
+  it('8 nodes with a budget of 3: each holds about 3 connections, churns them, suspects nobody', async () => {
+    const nodes = await net.cluster(8, { membership: { maxConnections: 3 } })
+    await until(() => converged(nodes), 'convergence', AbortSignal.timeout(15_000))
+    let suspicions = 0
+    for (const n of nodes) n.services.membership.addEventListener('member:suspect', () => suspicions++)
+    const before = nodes.map(transportOf)
+    const held: number[] = []
+    for (let i = 0; i < 12; i++) {
+      await delay(250)
+      for (const n of nodes) held.push(transportOf(n).connections)
+    }
+    const after = nodes.map(transportOf)
+    const reaped = after.reduce((n, s, i) => n + s.connectionsReaped - before[i].connectionsReaped, 0)
+    const dials = after.reduce((n, s, i) => n + s.handshakes.outbound - before[i].handshakes.outbound, 0)
+    assert.ok(reaped > 0, 'connections past the budget are closed')
+    assert.ok(dials > 0, 'and probes to members we hold no connection to dial again')
+    const mean = held.reduce((a, b) => a + b, 0) / held.length
+    // the budget is enforced after each new connection, and a connection in use within the probe
+    // timeout is kept: a node holds the budget plus the one or two it is using right now
+    assert.ok(mean <= 4.5, `mean connections held ${mean.toFixed(2)}, budget 3`)
+    assert.equal(suspicions, 0)
+    assert.ok(converged(nodes))
+    // the gossip hint: a member with an open packet stream is one we can reach without a handshake
+    const n0 = nodes[0]
+    const connectedIds = nodes.slice(1).filter((m) => n0.getConnections(m.peerId).length > 0)
+    assert.ok(connectedIds.length > 0 && connectedIds.length < 7, `n0 holds ${connectedIds.length} of 7`)
+  })
+})
