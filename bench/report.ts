@@ -6,12 +6,17 @@
  *   bench/results/<YYYY-MM-DD>/svg/*.svg      every chart, rendered server-side
  *   docs/bench/*.svg, docs/bench/summary.md   the README's headline charts and figures (full run)
  *
+ * plus, when run as root with `ip` and `iptables`, a real-network part (agents in network
+ * namespaces: partitions and packet loss), whose "Real network" section of summary.md a full run
+ * or `--only netns` writes (the latter leaving the rest of the file alone).
+ *
  * Progress goes to stderr, a JSON summary to stdout. Run it as `npm run bench [-- --quick]`.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { emptyCharts, localDate, runBenchmarks, writeReport } from './lib/bench.ts'
+import { netnsHeadline } from './lib/netns-report.ts'
 import { makePlan } from './lib/plan.ts'
 import { killChildren } from './lib/runner.ts'
 import type { Results } from './lib/types.ts'
@@ -21,12 +26,16 @@ const ROOT = resolve(import.meta.dirname, '..', '..')
 const USAGE = `usage: npm run bench -- [options]
 
   --quick            fewer seeds, sizes and seconds: every chart, in under 3 minutes
+                     (plus about 5 minutes of real network when it runs)
   --seed <n>         first seed of the simulator runs (default 1)
   --jobs <n>         simulator runs at once (default: the number of cores)
-  --only <part>      sim or cluster: run only that part (the other's charts are left out or empty)
+  --only <part>      sim, cluster or netns: run only that part (the others' charts are left out or empty).
+                     netns (agents in network namespaces: partitions, packet loss) needs root, \`ip\`
+                     and \`iptables\`; a full run includes it when they are there and says why not otherwise
   --out <dir>        output folder (default bench/results/<YYYY-MM-DD>)
   --docs <dir>       also write the README's SVGs and summary.md there
-                     (default docs/bench for a full run; a quick run writes none)
+                     (default docs/bench for a full run, and for --only netns, which writes only
+                     summary.md's "Real network" section; a quick run writes none)
   --no-docs          never write the README's files
   --from <file>      re-render the report from an earlier results.json, running nothing
                      (an interrupted run leaves results.partial.json, which works too)
@@ -36,12 +45,15 @@ interface Args {
   quick: boolean
   seed: number
   jobs?: number
-  only?: 'sim' | 'cluster'
+  only?: Part
   out?: string
   docs?: string
   noDocs: boolean
   from?: string
 }
+
+const PARTS = ['sim', 'cluster', 'netns'] as const
+type Part = (typeof PARTS)[number]
 
 class UsageError extends Error {
   override name = 'UsageError'
@@ -78,15 +90,15 @@ export function parse(argv: string[]): Args | 'help' {
   }
   if (values.help) return 'help'
   const only = values.only as string | undefined
-  if (only !== undefined && only !== 'sim' && only !== 'cluster') {
-    throw new UsageError(`--only takes "sim" or "cluster", got "${only}"`)
+  if (only !== undefined && !(PARTS as readonly string[]).includes(only)) {
+    throw new UsageError(`--only takes "sim", "cluster" or "netns", got "${only}"`)
   }
   if (values.docs !== undefined && values['no-docs']) throw new UsageError('--docs and --no-docs contradict each other')
   return {
     quick: values.quick === true,
     seed: positiveInt('--seed', values.seed as string | undefined) ?? 1,
     jobs: positiveInt('--jobs', values.jobs as string | undefined),
-    only,
+    only: only as Part | undefined,
     out: values.out as string | undefined,
     docs: values.docs as string | undefined,
     noDocs: values['no-docs'] === true,
@@ -113,7 +125,8 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`)
-  const command = `npm run bench${args.quick ? ' -- --quick' : ''}`
+  const flags = [...(args.quick ? ['--quick'] : []), ...(args.only === 'netns' ? ['--only', 'netns'] : [])]
+  const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`
   let results: Results
   if (args.from !== undefined) {
     results = JSON.parse(await readFile(args.from, 'utf8')) as Results
@@ -125,15 +138,20 @@ async function main(argv: string[]): Promise<number> {
     await mkdir(dirname(partial), { recursive: true })
     results = await runBenchmarks(plan, {
       jobs: args.jobs,
-      sim: args.only !== 'cluster',
-      cluster: args.only !== 'sim',
+      sim: args.only === undefined || args.only === 'sim',
+      cluster: args.only === undefined || args.only === 'cluster',
+      netns: args.only === undefined || args.only === 'netns',
       log,
       checkpoint: (r) => writeFile(partial, `${JSON.stringify(r)}\n`),
     })
     await rm(partial, { force: true })
   }
+  if (args.only === 'netns' && results.netns?.skipped !== undefined) {
+    log(`--only netns: nothing to report (${results.netns.skipped})`)
+    return 2
+  }
   const outDir = outDirFor(args, results.environment.date)
-  const fullRun = !results.plan.quick && args.only === undefined
+  const fullRun = !results.plan.quick && (args.only === undefined || args.only === 'netns')
   const docsDir = args.noDocs
     ? undefined
     : args.docs !== undefined
@@ -141,7 +159,12 @@ async function main(argv: string[]): Promise<number> {
       : fullRun
         ? join(ROOT, 'docs', 'bench')
         : undefined
-  const written = await writeReport(results, { outDir, docsDir, command })
+  const written = await writeReport(results, {
+    outDir,
+    docsDir,
+    command,
+    docsParts: args.only === 'netns' ? 'netns' : 'all',
+  })
   const empty = emptyCharts(written.charts)
   for (const f of results.failures) log(`failed: ${f.what}: ${f.error}`)
   if (empty.length > 0) log(`charts with an empty series: ${empty.join(', ')}`)
@@ -156,6 +179,12 @@ async function main(argv: string[]): Promise<number> {
     emptyCharts: empty,
     failures: results.failures.length,
     headline: written.headline,
+    netns:
+      results.netns === undefined
+        ? null
+        : results.netns.skipped !== undefined
+          ? { skipped: results.netns.skipped }
+          : netnsHeadline(results.netns),
   }
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`)
   return results.failures.length > 0 || empty.length > 0 ? 1 : 0

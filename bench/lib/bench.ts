@@ -1,16 +1,17 @@
 /** The benchmark run as a library: run a plan, then write results.json, report.html, SVGs and summary.md. */
 import { spawnSync } from 'node:child_process'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { buildCharts, type Chart, pointCount } from './charts.ts'
+import { findSection, mergeSection, netnsMarkdown } from './netns-report.ts'
 import { simRuns } from './plan.ts'
 import { renderSvg, reportHtml } from './render.ts'
 import { estimateMemoryMB, pool, runSim } from './runner.ts'
 import { round } from './stats.ts'
 import { type Headline, headline, summaryMarkdown } from './summary.ts'
-import type { ClusterResult, Environment, Failure, Group, Plan, Results, SimResult } from './types.ts'
+import type { ClusterResult, Environment, Failure, Group, NetnsResults, Plan, Results, SimResult } from './types.ts'
 
 export interface RunOptions {
   /** Simulator runs at once. @default os.availableParallelism() */
@@ -18,6 +19,8 @@ export interface RunOptions {
   /** Skip the simulator or the real clusters. */
   sim?: boolean
   cluster?: boolean
+  /** Skip the real-network part (it runs only when the plan has one). */
+  netns?: boolean
   /** Progress lines. */
   log?: (line: string) => void
   /** Called with everything measured so far after each run, so a long run that is stopped loses nothing. */
@@ -31,6 +34,7 @@ export async function runBenchmarks(plan: Plan, options: RunOptions = {}): Promi
   const sim: SimResult[] = []
   const cluster: ClusterResult[] = []
   const failures: Failure[] = []
+  let netns: NetnsResults | undefined
   const snapshot = (): Results => ({
     version: 1,
     environment: environment(),
@@ -38,6 +42,7 @@ export async function runBenchmarks(plan: Plan, options: RunOptions = {}): Promi
     wallSeconds: round((performance.now() - started) / 1000, 1),
     sim: [...sim].sort(bySimRun),
     cluster: [...cluster],
+    ...(netns === undefined ? {} : { netns }),
     failures: [...failures],
   })
   // Checkpoints are written one at a time, in order; a failed write is reported, never fatal.
@@ -103,6 +108,20 @@ export async function runBenchmarks(plan: Plan, options: RunOptions = {}): Promi
       save()
     }
   }
+  if (options.netns !== false && plan.netns !== undefined) {
+    // Loaded only here: the fixture comes from the test build. Last, alone: its times need a quiet machine.
+    const { runNetns } = await import('./netns.ts')
+    netns = await runNetns(plan.netns, {
+      log: (line) => log(`real network: ${line}`),
+      onRun: (partial) => {
+        netns = partial
+        save()
+      },
+      onFailure: (what, err) => failures.push({ what, error: err.message }),
+    })
+    if (netns.skipped !== undefined) log(`real network: skipped: ${netns.skipped}`)
+    save()
+  }
   await saving
   return snapshot()
 }
@@ -151,6 +170,13 @@ export interface WriteOptions {
   outDir: string
   /** Where the README's headline SVGs and summary.md go; none when undefined. */
   docsDir?: string
+  /**
+   * 'all' (a full run): every headline SVG and summary.md written whole, with the real-network
+   * section of this run, or the one already in the file when this run has none. 'netns': only the
+   * real-network section, merged into the existing summary.md (the rest is left as it is).
+   * @default 'all'
+   */
+  docsParts?: 'all' | 'netns'
   /** The command that regenerates these files, quoted in them. */
   command: string
 }
@@ -177,8 +203,17 @@ export async function writeReport(results: Results, options: WriteOptions): Prom
   for (const [id, svg] of svgs) await put(join(options.outDir, 'svg', `${id}.svg`), svg)
   if (options.docsDir !== undefined) {
     await mkdir(options.docsDir, { recursive: true })
-    for (const c of charts.filter((c) => c.headline)) await put(join(options.docsDir, `${c.id}.svg`), svgs.get(c.id)!)
-    await put(join(options.docsDir, 'summary.md'), summaryMarkdown(results, h, options.command))
+    const summaryPath = join(options.docsDir, 'summary.md')
+    const existing = await readFile(summaryPath, 'utf8').catch(() => '')
+    const ran = results.netns !== undefined && results.netns.skipped === undefined
+    const section = ran ? netnsMarkdown(results.netns!, options.command) : findSection(existing)
+    if (options.docsParts === 'netns') {
+      if (ran) await put(summaryPath, mergeSection(existing || '# Murmur benchmark summary\n', section!))
+    } else {
+      for (const c of charts.filter((c) => c.headline)) await put(join(options.docsDir, `${c.id}.svg`), svgs.get(c.id)!)
+      const whole = summaryMarkdown(results, h, options.command)
+      await put(summaryPath, section === undefined ? whole : mergeSection(whole, section))
+    }
   }
   return { headline: h, charts, files }
 }

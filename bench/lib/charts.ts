@@ -3,6 +3,7 @@
  * is rendered the same way in the browser (report.html) and server-side to SVG (the README).
  */
 import type { EChartsOption, SeriesOption } from 'echarts'
+import { netnsCharts } from './netns-report.ts'
 import { cdf, fitLog2, groupBy, log2Curve, mean, round } from './stats.ts'
 import { type Headline, perMemberHour, references, runsOf } from './summary.ts'
 import type { ClusterResult, Results, SimResult } from './types.ts'
@@ -41,7 +42,7 @@ export function wrap(text: string, width = 130): string {
 }
 
 /** The frame every chart shares: title and subtitle on top, legend at the bottom, white background. */
-function frame(title: string, subtitle: string, rest: EChartsOption): EChartsOption {
+export function frame(title: string, subtitle: string, rest: EChartsOption): EChartsOption {
   const sub = wrap(subtitle)
   const lines = sub.split('\n').length
   return {
@@ -417,16 +418,21 @@ export function clusterTrafficChart(results: Results): Chart {
 
 /** Every chart of the report, in page order. Cluster charts only when there are cluster results. */
 export function buildCharts(results: Results, h: Headline): Chart[] {
-  const charts = [
-    detectionChart(results, h),
-    loadChart(results),
-    disseminationChart(results),
-    falseChart(results, 'falseSuspicions'),
-    falseChart(results, 'falseDeaths'),
-  ]
+  const charts: Chart[] = []
+  // A run of one part only (--only cluster, --only netns) has no simulator runs: no empty charts for them.
+  if (results.sim.length > 0 || results.netns === undefined) {
+    charts.push(
+      detectionChart(results, h),
+      loadChart(results),
+      disseminationChart(results),
+      falseChart(results, 'falseSuspicions'),
+      falseChart(results, 'falseDeaths'),
+    )
+  }
   if (results.cluster.length > 0) {
     charts.push(clusterTimesChart(results), clusterResourcesChart(results), clusterTrafficChart(results))
   }
+  charts.push(...netnsCharts(results.netns))
   return charts
 }
 

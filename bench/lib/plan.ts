@@ -1,4 +1,4 @@
-import type { Group, Plan, SimRun } from './types.ts'
+import type { Group, NetnsPlan, Plan, SimRun } from './types.ts'
 
 /**
  * The scale sweep, 10 … 10,000 members, about two sizes per decade. The largest sizes get shorter
@@ -30,6 +30,7 @@ export function makePlan(quick: boolean, seed = 1): Plan {
       scale: [10, 100, 1000].map((nodes) => ({ nodes, seconds: 20, updateSeeds: 2, updateSeconds: 20 })),
       loss: { nodes: 30, seconds: 60, seeds: 1, losses: [0, 0.1, 0.2, 0.3] },
       cluster: { sizes: [5, 10], profile: 'lan', windowSeconds: 5 },
+      netns: netnsPlan(true),
     }
   }
   return {
@@ -39,6 +40,21 @@ export function makePlan(quick: boolean, seed = 1): Plan {
     scale: FULL_SCALE,
     loss: { nodes: 100, seconds: 200, seeds: 2, losses: LOSSES },
     cluster: { sizes: [5, 10, 30], profile: 'lan', windowSeconds: 20 },
+    netns: netnsPlan(false),
+  }
+}
+
+/**
+ * The real-network part: 10 agents, lan profile. Full: 3 runs of each cut for 60 s, and a
+ * 90 s window at each loss rate. Quick: one run of each cut for 30 s (a side still gets as long
+ * as it needs to declare the other dead), 15 s windows. Each loss rate ends with one kill -9.
+ */
+export function netnsPlan(quick: boolean): NetnsPlan {
+  return {
+    nodes: 10,
+    profile: 'lan',
+    partition: { modes: ['silent', 'error'], runs: quick ? 1 : 3, cutSeconds: quick ? 30 : 60, healBoundSeconds: 120 },
+    loss: { losses: [0, 0.1, 0.2], settleSeconds: 5, windowSeconds: quick ? 15 : 90 },
   }
 }
 

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import * as echarts from 'echarts'
 import { type Chart, HEIGHT, WIDTH } from './charts.ts'
+import { netnsProvenance, netnsTables } from './netns-report.ts'
 import { type Headline, provenance, summaryTables, type Table } from './summary.ts'
 import type { Results } from './types.ts'
 
@@ -102,6 +103,11 @@ export function reportHtml(results: Results, h: Headline, charts: Chart[], comma
       : `<section class="failures"><h2>Failed runs (${results.failures.length})</h2><ul>${results.failures
           .map((f) => `<li><b>${escapeHtml(f.what)}</b>: ${escapeHtml(f.error)}</li>`)
           .join('')}</ul></section>`
+  const netns =
+    results.netns === undefined
+      ? ''
+      : `<h2>Real network</h2>\n<p class="meta">${escapeHtml(netnsProvenance(results.netns, command))}</p>\n` +
+        `<div class="tables">${netnsTables(results.netns).map(tableHtml).join('\n')}</div>`
   const divs = charts.map((c) => `<div class="chart" id="chart-${c.id}" role="img"></div>`).join('\n')
   const data = charts.map((c) => ({ id: c.id, option: c.option }))
   return `<!doctype html>
@@ -121,7 +127,8 @@ virtual time with fixed seeds (same seeds, same figures); the real-cluster figur
 processes on this machine and vary from run to run.</p>
 ${failures}
 <h2>Headline figures</h2>
-<div class="tables">${summaryTables(h).map(tableHtml).join('\n')}</div>
+<div class="tables">${results.sim.length > 0 || results.cluster.length > 0 ? summaryTables(h).map(tableHtml).join('\n') : ''}</div>
+${netns}
 <h2>Charts</h2>
 ${divs}
 <script>${echartsBundle().replaceAll('</script', '<\\/script')}</script>

@@ -313,16 +313,18 @@ export function provenance(results: Results, h: Headline, command: string): stri
   )
 }
 
+/** A table as Markdown lines, columns padded to one width as the repository's Markdown formatter writes them. */
+export function markdownTable(t: Table): string[] {
+  const cell = (x: string) => x.replaceAll('|', '\\|')
+  const rows = [t.header, ...t.rows].map((r) => r.map(cell))
+  const widths = t.header.map((_, i) => Math.max(3, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (r: string[]) => `| ${widths.map((w, i) => (r[i] ?? '').padEnd(w)).join(' | ')} |`
+  return [line(rows[0]), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)]
+}
+
 /** docs/bench/summary.md: the headline figures as Markdown tables, generated with the charts. */
 export function summaryMarkdown(results: Results, h: Headline, command: string): string {
-  const cell = (x: string) => x.replaceAll('|', '\\|')
-  // Columns padded to one width, as the repository's Markdown formatter writes tables.
-  const table = (t: Table): string[] => {
-    const rows = [t.header, ...t.rows].map((r) => r.map(cell))
-    const widths = t.header.map((_, i) => Math.max(3, ...rows.map((r) => (r[i] ?? '').length)))
-    const line = (r: string[]) => `| ${widths.map((w, i) => (r[i] ?? '').padEnd(w)).join(' | ')} |`
-    return [line(rows[0]), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)]
-  }
+  const table = markdownTable
   const out = [
     '# Murmur benchmark summary',
     '',

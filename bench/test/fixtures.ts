@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs'
 import { runBenchmarks } from '../lib/bench.ts'
+import { netnsPlan } from '../lib/plan.ts'
 import { SIM_BIN } from '../lib/runner.ts'
-import type { ClusterResult, Plan, Results } from '../lib/types.ts'
+import type { ClusterResult, NetnsResults, Plan, Results } from '../lib/types.ts'
 
 /** A plan small enough for a unit test: ten simulator runs of 10–20 members, no real cluster. */
 export const TINY_PLAN: Plan = {
@@ -44,3 +45,52 @@ export function tinyResults(): Promise<Results> {
 }
 
 export const simBuilt = () => existsSync(SIM_BIN)
+
+const LOAD = { before: [1.5, 2, 2] as [number, number, number], after: [3.5, 2.5, 2] as [number, number, number] }
+
+/** Fixed real-network figures (not measurements: shapes only), as a full `--only netns` run stores them. */
+export const NETNS_FIXTURE: NetnsResults = {
+  plan: netnsPlan(false),
+  date: '2026-11-30',
+  commit: 'abc1234',
+  dirty: false,
+  wallSeconds: 1200,
+  partition: (['silent', 'error'] as const).flatMap((mode) =>
+    [20_000, 30_000, null].map((healMs, k) => ({
+      mode,
+      run: k + 1,
+      nodes: 10,
+      profile: 'lan',
+      cutMs: 60_000,
+      detectFirstMs: 9000,
+      detectLastMs: 12_000 + k * 1000,
+      firstContactMs: healMs === null ? null : 1500,
+      healMs,
+      falseDeaths: { duringCut: 0, afterHeal: k === 2 ? 1 : 0 },
+      falseSuspicions: { duringCut: 0, afterHeal: k },
+      settleMs: 24_000,
+      load: LOAD,
+    })),
+  ),
+  loss: [0.2, 0, 0.1].map((loss) => ({
+    nodes: 10,
+    profile: 'lan',
+    loss,
+    windowSeconds: 90,
+    suspicions: Math.round(loss * 50),
+    deaths: 0,
+    perNodePerSecond: {
+      wireTxBytes: 200 + loss * 500,
+      wireRxBytes: 190 + loss * 500,
+      wireTxPackets: 3 + loss * 10,
+      wireRxPackets: 3 + loss * 10,
+      payloadBytesOut: 70,
+      payloadBytesIn: 69,
+      payloadPacketsOut: 2,
+    },
+    firstSuspicionMs: 1500,
+    firstDetectionMs: 6000 + loss * 10_000,
+    fullDetectionMs: 6500 + loss * 10_000,
+    load: LOAD,
+  })),
+}
