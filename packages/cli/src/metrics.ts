@@ -76,7 +76,66 @@ export function createMetrics(service: MembershipService): Registry {
       this.set(service.stats().queueDepth)
     },
   })
+  registerConnectionMetrics(registry, service)
   return registry
+}
+
+/** The transport's connections (issue 16): held now, handshakes, dials slower than a probe, reaped. */
+function registerConnectionMetrics(registry: Registry, service: MembershipService): void {
+  const transport = () => service.stats().transport
+  new Gauge({
+    name: 'murmur_connections',
+    help: 'peers this node holds an open libp2p connection to',
+    registers: [registry],
+    collect() {
+      this.set(transport().connections)
+    },
+  })
+  new Counter({
+    name: 'murmur_handshakes_total',
+    help: 'connections that carried Murmur traffic, each a Noise handshake, by who dialled',
+    labelNames: ['direction'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      const h = transport().handshakes
+      this.inc({ direction: 'outbound' }, h.outbound)
+      this.inc({ direction: 'inbound' }, h.inbound)
+    },
+  })
+  const counters: Array<[string, string, 'slowDials' | 'dialFailures' | 'connectionsReaped']> = [
+    [
+      'murmur_slow_dials_total',
+      'dials slower than the probe timeout (a probe failed because of the dial)',
+      'slowDials',
+    ],
+    ['murmur_dial_failures_total', 'dials that failed', 'dialFailures'],
+    [
+      'murmur_connections_reaped_total',
+      'connections closed by the connection budget (--max-connections)',
+      'connectionsReaped',
+    ],
+  ]
+  for (const [name, help, key] of counters) {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset()
+        this.inc(transport()[key])
+      },
+    })
+  }
+  new Counter({
+    name: 'murmur_dial_seconds_total',
+    help: 'time spent in successful dials (divide by murmur_handshakes_total{direction="outbound"} for the mean)',
+    registers: [registry],
+    collect() {
+      this.reset()
+      this.inc(transport().dialMs / 1000)
+    },
+  })
 }
 
 function snake(s: string): string {
