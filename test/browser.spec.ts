@@ -62,7 +62,9 @@ describe('integration: a browser tab as a member (real Chromium)', function () {
 
   it('pages join 3 agents through WebSockets and relays; deaths, leaves and crashes are seen both ways', async () => {
     const bundling = bundleMemberPage()
-    cluster = await TestCluster.start(AGENTS, { args: () => ['--listen', '/ip4/127.0.0.1/tcp/0/ws'] })
+    cluster = await TestCluster.start(AGENTS, {
+      args: (i) => ['--listen', '/ip4/127.0.0.1/tcp/0/ws', ...(i === 0 ? ['--ui'] : [])],
+    })
     const c = cluster
     await c.waitFor(() => c.converged(), JOIN_TIMEOUT, 'the agents to converge')
     const page = await servePage(await bundling)
@@ -123,6 +125,30 @@ describe('integration: a browser tab as a member (real Chromium)', function () {
     const claimed = listed.addrs
     assert.ok(claimed.length > 0 && claimed.every((a) => a.includes('/p2p-circuit/')), claimed.join(' '))
 
+    // the web view of agent 0, in the same browser: every member, live
+    const ui = await b.context.newPage()
+    ui.on('pageerror', (err) => console.log(`      [ui] page error: ${err.message}`))
+    await ui.setViewportSize({ width: 1200, height: 820 })
+    await ui.goto(`http://${c.agents[0].api}/ui`)
+    const uiRow = (id: string, state: string) => `#members tr[data-id="${id}"][data-state="${state}"]`
+    for (const id of all) await ui.waitForSelector(uiRow(id, 'alive'), { timeout: JOIN_TIMEOUT })
+    await ui.waitForSelector(`#ring g[data-id="${tab1.id}"][data-state="alive"]`, { timeout: 5000 })
+    // a page of another origin (the tab's) gets nothing from the API: no members, no event stream
+    const hostile = await tab1.page.evaluate(async (api) => {
+      const read = await fetch(`http://${api}/v1/members`).then(
+        (r) => `status ${r.status}`,
+        (e: Error) => `refused: ${e.name}`,
+      )
+      const stream = await new Promise<string>((resolve) => {
+        const es = new EventSource(`http://${api}/v1/events`)
+        es.onopen = () => resolve('open')
+        es.onerror = () => resolve('error')
+        setTimeout(() => resolve('timeout'), 5000)
+      })
+      return { read, stream }
+    }, c.agents[0].api)
+    assert.deepEqual(hostile, { read: 'refused: TypeError', stream: 'error' }, 'another origin reads nothing')
+
     // 2. an agent SIGKILLed is declared dead in the page (and by the agents: the Node figure)
     const victim = c.agents[AGENTS - 1]
     const survivors = c.agents.slice(0, -1)
@@ -133,6 +159,16 @@ describe('integration: a browser tab as a member (real Chromium)', function () {
       c.waitFor(() => agentsSee(victim.id, 'dead', survivors), DEAD_BOUND, 'the survivors to see the agent dead'),
     ])
     console.log(`      agent killed: dead in the page after ${pageMs} ms, at every agent after ${agentsMs} ms`)
+    // the web view shows the death as it happens, with its explanation
+    await ui.waitForSelector(uiRow(victim.id, 'dead'), { timeout: 5000 })
+    await ui.waitForSelector(`#ring g[data-id="${victim.id}"][data-state="dead"]`, { timeout: 5000 })
+    const why = await ui.textContent(`${uiRow(victim.id, 'dead')} td.why`)
+    assert.match(why ?? '', /suspected by .*dead after/, 'the view explains the death')
+    assert.ok(
+      await ui.$(`#events li[data-event="member:dead"][data-id="${victim.id}"]`),
+      'the death is in the event log',
+    )
+    if (process.env.MURMUR_SCREENSHOT) await ui.screenshot({ path: process.env.MURMUR_SCREENSHOT })
     assert.ok(Date.now() - killedAt < DEAD_BOUND + 1000)
 
     // 3. a second page joins: both pages see each other alive, through a relay or WebRTC

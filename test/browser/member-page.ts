@@ -47,7 +47,8 @@ async function main(): Promise<void> {
     membership: {
       profile: 'local',
       config: params.config,
-      metadata: new TextEncoder().encode(JSON.stringify({ name: params.name, tags: { browser: '1' } })),
+      // the CLI's metadata shape (name and tags), so `murmur members` shows the tab's name
+      metadata: new TextEncoder().encode(JSON.stringify({ n: params.name, t: { browser: 'chromium' } })),
     },
   })
   tab.addEventListener('member', (e) => {

@@ -49,8 +49,6 @@ export interface AgentOptions {
   testFaults: boolean
   /** SwimConfig overrides from `--config <file.json>`. */
   configFile?: string
-  /** `--max-connections`: the connection budget (MembershipInit.maxConnections). */
-  maxConnections?: number
   /** `--worker`: libp2p and the engine on a worker thread (createMurmurNode({ worker: true })). */
   worker?: boolean
   /** `--progress-timeout`: the progress bound of worker mode, in ms. */
@@ -59,6 +57,10 @@ export interface AgentOptions {
   progressAction?: 'degrade' | 'leave'
   /** How `--join` names (/dns4, /dnsaddr) are resolved before each attempt. @default systemResolver */
   resolver?: SeedResolver
+  /** `--ui`: serve the web view at GET /ui on the control API's port. */
+  ui?: boolean
+  /** `--relay` / `--no-relay`: serve browsers as a circuit relay. @default on with a /ws listen address */
+  relay?: boolean
 }
 
 type Node = MurmurNode
@@ -101,6 +103,7 @@ async function startNode(
 ): Promise<Node> {
   const options: CreateMurmurNodeOptions = {
     listen: opts.listen,
+    relay: opts.relay,
     privateKey,
     psk,
     allow: opts.allow.length > 0 ? opts.allow : undefined,
@@ -109,7 +112,6 @@ async function startNode(
       metadata,
       config: { cluster: opts.cluster, ...config },
       tagsOf: (m) => decodeInfo(m).tags,
-      maxConnections: opts.maxConnections,
     },
   }
   try {
@@ -245,7 +247,7 @@ class Agent implements AgentControl {
 
   async serveApi(token: string | undefined): Promise<void> {
     const onError = (err: Error) => this.io.err(`murmur: control API error: ${err.message}`)
-    const server = createApiServer(this, onError, { token })
+    const server = createApiServer(this, onError, { token, ui: this.opts.ui === true })
     const { host, port } = this.opts.api
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: Error & { code?: string }) => {
@@ -263,6 +265,7 @@ class Agent implements AgentControl {
     this.server = server
     const addr = server.address() as AddressInfo
     this.apiAddress = addr.family === 'IPv6' ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`
+    if (this.opts.ui === true) this.io.err(`murmur: web view at http://${this.apiAddress}/ui`)
   }
 
   ready(): void {

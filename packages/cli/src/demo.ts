@@ -44,8 +44,10 @@ export async function runDemo(opts: DemoOptions, io: IO): Promise<number> {
   try {
     const t0 = Date.now()
     io.out(`Starting ${opts.nodes} agents on 127.0.0.1 (profile ${opts.profile})...`)
-    const seed = await spawnAgent('node-1', args(1), onEvent)
+    // node-1 serves the web view (read-only, loopback): the same story as a picture
+    const seed = await spawnAgent('node-1', [...args(1), '--ui'], onEvent)
     agents.push(seed)
+    io.out(`Web view (live): http://${seed.api}/ui`)
     const seedAddr = seed.addrs[0]
     const rest = await Promise.all(
       Array.from({ length: opts.nodes - 1 }, (_, k) =>
@@ -98,6 +100,7 @@ export async function runDemo(opts: DemoOptions, io: IO): Promise<number> {
     if (opts.keep) {
       io.out('\n--keep: the cluster stays up. Try, in another terminal:')
       for (const a of agents) io.out(`  npm run -s murmur -- members --api ${a.api}    # ${a.name}`)
+      io.out(`or open the web view: http://${agents[0].api}/ui`)
       io.out('Press Ctrl-C to stop every agent.')
       await new Promise((r) => opts.signal.addEventListener('abort', r, { once: true }))
     }

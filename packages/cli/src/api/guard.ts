@@ -10,6 +10,11 @@ import { HttpError, MAX_BODY_BYTES, tooLarge } from './http.ts'
  *    page reaches 127.0.0.1 under its own name, so its requests carry `Host: evil.example`.
  * 2. No `Origin`, and `Sec-Fetch-Site` absent or `none`, else 403 ERR_BROWSER_ORIGIN: browsers
  *    send these on every cross-origin request and on every POST; the CLI, curl and Prometheus never do.
+ *    One exception, only with `--ui`: the web view the agent serves itself reads UI_READS with
+ *    GET, `Sec-Fetch-Site: same-origin` and no `Origin` (what Chrome and Firefox send for a
+ *    same-origin fetch or EventSource). Sec-Fetch-* are forbidden headers: no page can forge them,
+ *    and a page of any other origin (another port of localhost included) sends `same-site` or
+ *    `cross-site`. The Host check (1) already holds, so the page is the API's own.
  * 3. With a token, `Authorization: Bearer <token>`, else 401 ERR_UNAUTHORIZED (constant-time compare).
  * 4. A request with a body (anything but GET/HEAD) declares `Content-Type: application/json`, else
  *    415 ERR_UNSUPPORTED_MEDIA_TYPE: the types a page may send without a CORS preflight
@@ -18,6 +23,8 @@ import { HttpError, MAX_BODY_BYTES, tooLarge } from './http.ts'
 export interface GuardPolicy {
   /** Accepted Host header values, lower case. Empty until the server listens: everything is refused. */
   hosts: ReadonlySet<string>
+  /** Serve the web view: same-origin GETs of UI_READS are let through (see 2 above). */
+  ui?: boolean
   /** SHA-256 of the bearer token; undefined: no token needed. */
   tokenDigest?: Buffer
 }
@@ -34,7 +41,7 @@ export function tokenDigest(token: string): Buffer {
 
 export function guard(req: IncomingMessage, policy: GuardPolicy): void {
   checkHost(req, policy)
-  checkBrowser(req)
+  checkBrowser(req, policy)
   checkToken(req, policy)
   if (req.method !== 'GET' && req.method !== 'HEAD') checkBody(req)
 }
@@ -50,8 +57,20 @@ function checkHost(req: IncomingMessage, policy: GuardPolicy): void {
   }
 }
 
-function checkBrowser(req: IncomingMessage): void {
+/** What the web view reads: GET only, never an action. */
+export const UI_READS: ReadonlySet<string> = new Set(['/ui', '/v1/info', '/v1/members', '/v1/events'])
+
+/** A read by the agent's own web view: same-origin, no Origin, GET of UI_READS. */
+function isUiRead(req: IncomingMessage, policy: GuardPolicy): boolean {
+  if (policy.ui !== true || req.headers.origin !== undefined) return false
+  if (req.headers['sec-fetch-site'] !== 'same-origin') return false
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false
+  return UI_READS.has(new URL(req.url ?? '/', 'http://localhost').pathname)
+}
+
+function checkBrowser(req: IncomingMessage, policy: GuardPolicy): void {
   const site = req.headers['sec-fetch-site']
+  if (isUiRead(req, policy)) return
   if (req.headers.origin !== undefined || (site !== undefined && site !== 'none')) {
     throw new HttpError(403, 'ERR_BROWSER_ORIGIN', 'requests from web pages are refused; use the murmur CLI or curl')
   }

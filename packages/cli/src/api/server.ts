@@ -7,6 +7,7 @@ import type { ReachabilityResult } from '../reachability.ts'
 import { type GuardPolicy, guard, loopbackHosts, tokenDigest } from './guard.ts'
 import { HttpError, readJson, send } from './http.ts'
 import { type QueryRequest, type QueryStreamLike, streamQuery } from './query.ts'
+import { serveUi, UI_PATH } from './ui.ts'
 
 export { MAX_BODY_BYTES } from './http.ts'
 
@@ -35,6 +36,8 @@ export interface AgentControl {
 export interface ApiServerOptions {
   /** When set, every request needs `Authorization: Bearer <token>` (like Serf's RPC auth key). */
   token?: string
+  /** Serve the web view at GET /ui (`--ui`); its same-origin reads pass the guard. */
+  ui?: boolean
 }
 
 /**
@@ -55,6 +58,7 @@ export function createApiServer(
 ): Server {
   const policy: GuardPolicy = {
     hosts: new Set(),
+    ui: options.ui === true,
     tokenDigest: options.token === undefined ? undefined : tokenDigest(options.token),
   }
   const server = createServer((req, res) => {
@@ -78,6 +82,9 @@ export function createApiServer(
 
 async function handle(agent: AgentControl, policy: GuardPolicy, req: IncomingMessage, res: ServerResponse) {
   guard(req, policy)
+  if (policy.ui === true && req.method === 'GET' && new URL(req.url ?? '/', 'http://localhost').pathname === UI_PATH) {
+    return serveUi(res)
+  }
   return route(agent, req, res)
 }
 

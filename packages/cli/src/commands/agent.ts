@@ -1,15 +1,7 @@
 import { Command, Option } from '@commander-js/extra-typings'
 import { DEFAULTS, PROFILES, type Profile } from '@murmur/core'
 import { EXIT } from '../errors.ts'
-import {
-  collect,
-  parseApiAddress,
-  parseDuration,
-  parseMultiaddr,
-  parseNonNegativeInt,
-  parsePositiveInt,
-  parseTag,
-} from '../options.ts'
+import { collect, parseApiAddress, parseDuration, parseMultiaddr, parseNonNegativeInt, parseTag } from '../options.ts'
 import type { IO } from '../output.ts'
 import { apiOption, type Outcome } from './common.ts'
 
@@ -97,14 +89,6 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
     .addOption(
       new Option('--config <file.json>', 'engine overrides as JSON, e.g. {"probeIntervalMs": 500}; see SwimConfig'),
     )
-    .addOption(
-      new Option(
-        '--max-connections <n>',
-        'connection budget: members to hold a connection to at once (each a Noise handshake); past it the least recently used are closed (default: one per member; README: Connections)',
-      )
-        .argParser(parsePositiveInt)
-        .env('MURMUR_MAX_CONNECTIONS'),
-    )
     .addOption(new Option('--json', 'print one JSON object per line: `ready`, then every event'))
     .addOption(
       new Option(
@@ -125,6 +109,19 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
     )
     .addOption(
       new Option(
+        '--ui',
+        'serve a live web view of the cluster at http://<api>/ui (read-only; not with --api-token-file)',
+      ).env('MURMUR_UI'),
+    )
+    .addOption(
+      new Option(
+        '--relay',
+        'serve browsers as a circuit relay (default: on when a --listen address is WebSockets, e.g. /ip4/0.0.0.0/tcp/7947/ws)',
+      ),
+    )
+    .addOption(new Option('--no-relay', 'do not relay for browsers, even with a WebSockets --listen address'))
+    .addOption(
+      new Option(
         '--test-faults',
         'enable POST /v1/faults (loss, partitions, a blocked event loop) for tests',
       ).hideHelp(),
@@ -135,6 +132,13 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
     )
     .action(async (o, command) => {
       const allow = await parsePeerIds(command as unknown as Command, o.allow ?? [])
+      if (o.ui === true && o.apiTokenFile !== undefined) {
+        // the page cannot send the token (EventSource sets no headers), and without it anyone local could read
+        command.error('error: --ui cannot be used with --api-token-file (the web view cannot present the token)', {
+          exitCode: EXIT.usage,
+          code: 'commander.conflictingOption',
+        })
+      }
       // the agent's modules (libp2p and all under it) load here, not for the other commands
       const { runAgent } = await import('../agent.ts')
       outcome.exitCode = await runAgent(
@@ -157,10 +161,11 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
           json: o.json === true,
           testFaults: o.testFaults === true,
           configFile: o.config,
-          maxConnections: o.maxConnections,
           worker: o.worker === true || o.progressTimeout !== undefined,
           progressTimeoutMs: o.progressTimeout,
           progressAction: o.progressAction as 'degrade' | 'leave',
+          ui: o.ui === true,
+          relay: o.relay,
         },
         io,
       )
