@@ -49,6 +49,8 @@ export interface AgentOptions {
   testFaults: boolean
   /** SwimConfig overrides from `--config <file.json>`. */
   configFile?: string
+  /** `--max-connections`: the connection budget (MembershipInit.maxConnections). */
+  maxConnections?: number
   /** `--worker`: libp2p and the engine on a worker thread (createMurmurNode({ worker: true })). */
   worker?: boolean
   /** `--progress-timeout`: the progress bound of worker mode, in ms. */
@@ -112,6 +114,7 @@ async function startNode(
       metadata,
       config: { cluster: opts.cluster, ...config },
       tagsOf: (m) => decodeInfo(m).tags,
+      maxConnections: opts.maxConnections,
     },
   }
   try {

@@ -1,7 +1,15 @@
 import { Command, Option } from '@commander-js/extra-typings'
 import { DEFAULTS, PROFILES, type Profile } from '@murmur/core'
 import { EXIT } from '../errors.ts'
-import { collect, parseApiAddress, parseDuration, parseMultiaddr, parseNonNegativeInt, parseTag } from '../options.ts'
+import {
+  collect,
+  parseApiAddress,
+  parseDuration,
+  parseMultiaddr,
+  parseNonNegativeInt,
+  parsePositiveInt,
+  parseTag,
+} from '../options.ts'
 import type { IO } from '../output.ts'
 import { apiOption, type Outcome } from './common.ts'
 
@@ -89,6 +97,14 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
     .addOption(
       new Option('--config <file.json>', 'engine overrides as JSON, e.g. {"probeIntervalMs": 500}; see SwimConfig'),
     )
+    .addOption(
+      new Option(
+        '--max-connections <n>',
+        'connection budget: members to hold a connection to at once (each a Noise handshake); past it the least recently used are closed (default: one per member; README: Connections)',
+      )
+        .argParser(parsePositiveInt)
+        .env('MURMUR_MAX_CONNECTIONS'),
+    )
     .addOption(new Option('--json', 'print one JSON object per line: `ready`, then every event'))
     .addOption(
       new Option(
@@ -161,6 +177,7 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
           json: o.json === true,
           testFaults: o.testFaults === true,
           configFile: o.config,
+          maxConnections: o.maxConnections,
           worker: o.worker === true || o.progressTimeout !== undefined,
           progressTimeoutMs: o.progressTimeout,
           progressAction: o.progressAction as 'degrade' | 'leave',
