@@ -46,6 +46,7 @@
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import {
+  fnvDigest,
   type Member,
   type Membership,
   PROFILES,
@@ -59,7 +60,7 @@ import {
 import { SimNetwork } from '@murmur/core/testing'
 import { Kind } from '@murmur/core/wire'
 
-const SCENARIOS = ['steady', 'crash', 'update', 'pause', 'stalls'] as const
+const SCENARIOS = ['steady', 'crash', 'update', 'pause', 'stalls', 'reports'] as const
 type Scenario = (typeof SCENARIOS)[number]
 const BOOTSTRAPS = ['restore', 'join'] as const
 type Bootstrap = (typeof BOOTSTRAPS)[number]
@@ -79,6 +80,9 @@ const USAGE = `usage: npm run bench:sim -- [options]
   --stall-fraction <p> stalls scenario: fraction of members that stall (default 0.1)
   --stall-ms <ms>      stalls scenario: length of one stall (default 2000)
   --stall-every <ms>   stalls scenario: time between a member's stalls (default 30000)
+  --report-bytes <n>   reports scenario: every member's report size (default 32768); 0: small
+                       metadata (64 bytes, in the alive claim) changes instead, the baseline
+  --report-every <ms>  reports scenario: time between one member's report changes (default 60000)
   --no-stall-awareness the engine's stall awareness off (config stallAwareness false)
   --bootstrap <how>    restore | join (default restore)
   --latency-ms <ms>    one-way latency (default 1), plus --jitter-ms <ms> random (default 1)
@@ -107,6 +111,8 @@ export interface Options {
   stallMs: number
   stallEvery: number
   stallAwareness: boolean
+  reportBytes: number
+  reportEvery: number
   bootstrap: Bootstrap
   latencyMs: number
   jitterMs: number
@@ -157,6 +163,8 @@ export function parseOptions(argv: string[]): Options | undefined {
         'stall-ms': { type: 'string' },
         'stall-every': { type: 'string' },
         'no-stall-awareness': { type: 'boolean' },
+        'report-bytes': { type: 'string' },
+        'report-every': { type: 'string' },
         bootstrap: { type: 'string' },
         'latency-ms': { type: 'string' },
         'jitter-ms': { type: 'string' },
@@ -191,6 +199,8 @@ export function parseOptions(argv: string[]): Options | undefined {
     stallMs: number('stall-ms', s('stall-ms'), 2000, (n) => n > 0, 'a number of ms > 0'),
     stallEvery: number('stall-every', s('stall-every'), 30_000, (n) => n > 0, 'a number of ms > 0'),
     stallAwareness: values['no-stall-awareness'] !== true,
+    reportBytes: number('report-bytes', s('report-bytes'), 32768, (n) => int(n) && n >= 0, 'an integer >= 0'),
+    reportEvery: number('report-every', s('report-every'), 60_000, (n) => n > 0, 'a number of ms > 0'),
     bootstrap: oneOf('bootstrap', s('bootstrap'), BOOTSTRAPS, 'restore'),
     latencyMs: number('latency-ms', s('latency-ms'), 1, (n) => n >= 0, 'a number >= 0'),
     jitterMs: number('jitter-ms', s('jitter-ms'), 1, (n) => n >= 0, 'a number >= 0'),
@@ -281,6 +291,8 @@ class Observer {
   crashAt = 0
   /** viewer -> when it marked the crashed member dead */
   readonly detections = new Map<string, number>()
+  /** reports scenario: a change is seen once the member's report arrived, not its claim */
+  needReport = false
   /** member id -> its pending metadata changes */
   readonly changes = new Map<
     string,
@@ -322,7 +334,7 @@ class Observer {
 
   private update(viewer: string, member: Member): void {
     const pending = this.changes.get(member.id)
-    if (pending === undefined) return
+    if (pending === undefined || (this.needReport && member.report === undefined)) return
     for (const c of pending) {
       if (member.incarnation >= c.incarnation && !c.seen.has(viewer)) {
         c.seen.add(viewer)
@@ -348,7 +360,11 @@ export async function run(o: Options): Promise<Record<string, unknown>> {
   })
   const random = seededRandom(o.seed * 7919 + 17) // the scenario's own choices
   const ids = Array.from({ length: o.nodes }, (_, i) => `n${i}`)
-  const nodes = ids.map((id) => net.addNode(id))
+  // reports: fnvDigest, remembered per body (the simulator hands bodies around by reference, so
+  // each is hashed once; a real node hashes what it receives, with SHA-256)
+  const digests = new WeakMap<Uint8Array, Uint8Array>()
+  const hash = (b: Uint8Array) => digests.get(b) ?? digests.set(b, fnvDigest(b)).get(b)!
+  const nodes = ids.map((id) => net.addNode(id, { hash }))
   const observer = new Observer(() => net.clock.now())
 
   progress(`${o.nodes} nodes, ${o.scenario}, loss ${o.loss}, seed ${o.seed}, bootstrap ${o.bootstrap}`)
@@ -365,7 +381,8 @@ export async function run(o: Options): Promise<Record<string, unknown>> {
   memory.sample()
   progress(`bootstrap: ${round(bootstrapWall)} s wall, heap ${Math.round(memory.heap / 2 ** 20)} MB`)
 
-  for (const m of nodes) observer.watch(m, o.scenario === 'update')
+  observer.needReport = o.scenario === 'reports' && o.reportBytes > 0
+  for (const m of nodes) observer.watch(m, o.scenario === 'update' || o.scenario === 'reports')
   net.setLoss(o.loss)
   await drive(net, o.warmup * 1000, memory, 'warm-up')
 
@@ -421,6 +438,32 @@ export async function run(o: Options): Promise<Record<string, unknown>> {
     }
   }
 
+  if (o.scenario === 'reports') {
+    // every member changes its report (or, with --report-bytes 0, small metadata) once per
+    // --report-every, at a random phase
+    for (const m of nodes) {
+      const phase = Math.floor(random.next() * o.reportEvery)
+      for (let at = phase; at <= windowMs; at += o.reportEvery) {
+        net.clock.setTimeout(() => {
+          const n = updates++
+          const stamp = [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]
+          if (o.reportBytes > 0) {
+            const body = new Uint8Array(o.reportBytes)
+            body.set(stamp)
+            m.setReport(body)
+          } else {
+            const metadata = new Uint8Array(64).fill(7)
+            metadata.set(stamp)
+            m.setMetadata(metadata)
+          }
+          const list = observer.changes.get(m.id) ?? []
+          list.push({ incarnation: m.self().incarnation, at: net.clock.now(), seen: new Set(), latencies: [] })
+          observer.changes.set(m.id, list)
+        }, at)
+      }
+    }
+  }
+
   const wallStart = performance.now()
   const cpuStart = process.cpuUsage()
   await drive(net, windowMs, memory, o.scenario)
@@ -433,13 +476,17 @@ export async function run(o: Options): Promise<Record<string, unknown>> {
   const requests = t.requests - traffic0.requests
   const packetBytes = t.bytesSent - traffic0.bytesSent
   const syncBytes = t.requestBytes - traffic0.requestBytes
+  const fetchBytes = t.fetchBytes - traffic0.fetchBytes
 
   const detections = [...observer.detections.values()].sort((a, b) => a - b)
   const latencies: number[] = []
   const full: number[] = []
   let pairs = 0
+  // reports: changes in the window's last 15 s have no time to reach everyone; not counted
+  const lastCounted = o.scenario === 'reports' ? windowStart + windowMs - 15_000 : Number.POSITIVE_INFINITY
   for (const list of observer.changes.values()) {
     for (const c of list) {
+      if (c.at > lastCounted) continue
       latencies.push(...c.latencies)
       pairs += o.nodes - 1
       if (c.seen.size >= o.nodes - 1) full.push(Math.max(...c.latencies))
@@ -451,7 +498,8 @@ export async function run(o: Options): Promise<Record<string, unknown>> {
   const engineStats = nodes.map((m) => m.stats())
   const sum = (k: 'inconclusiveProbes' | 'stalls') => engineStats.reduce((n, s) => n + s[k], 0)
   const isCrash = o.scenario === 'crash'
-  const isUpdate = o.scenario === 'update'
+  const isUpdate = o.scenario === 'update' || o.scenario === 'reports'
+  const isReports = o.scenario === 'reports'
 
   return {
     nodes: o.nodes,
@@ -502,10 +550,21 @@ export async function run(o: Options): Promise<Record<string, unknown>> {
     disseminationDeliveredRatio: isUpdate ? round(pairs === 0 ? 0 : latencies.length / pairs, 4) : null,
     disseminationFullP50Ms: isUpdate ? percentile(full, 50) : null,
     disseminationFullMaxMs: isUpdate && full.length === updates ? (full[full.length - 1] ?? null) : null,
+    disseminationFullP99Ms: isReports ? percentile(full, 99) : null,
+    changesCounted: isReports ? pairs / (o.nodes - 1) : null,
+    changesComplete: isReports ? full.length : null,
     disseminationBoundMs: isUpdate ? Math.round(2 * Math.log2(o.nodes) * config.gossipIntervalMs) : null,
     packetsPerMemberPerSecond: perMemberSecond(packets),
     pushPullsPerMemberPerSecond: perMemberSecond(requests),
     packetBytesPerMemberPerSecond: perMemberSecond(packetBytes),
+    // reports: the bodies fetched (requests and bodies), apart from gossip and push-pull
+    reportBytes: isReports ? o.reportBytes : null,
+    reportEveryMs: isReports ? o.reportEvery : null,
+    fetchBytesPerMemberPerSecond: isReports ? perMemberSecond(fetchBytes) : null,
+    fetchesPerMemberPerSecond: isReports ? perMemberSecond(t.fetches - traffic0.fetches) : null,
+    allBytesPerMemberPerSecond: isReports ? perMemberSecond(packetBytes + syncBytes + fetchBytes) : null,
+    reportFetchFailures: isReports ? engineStats.reduce((n, s) => n + s.reportFetchFailures, 0) : null,
+    reportEvictions: isReports ? engineStats.reduce((n, s) => n + s.reportEvictions, 0) : null,
     syncBytesPerMemberPerSecond: perMemberSecond(syncBytes),
     observedLoss: round((t.packetsLost - traffic0.packetsLost) / Math.max(1, packets), 4),
     // the connection model (--connections): a handshake has two ends, so each one counts for two nodes
