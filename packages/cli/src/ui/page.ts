@@ -33,6 +33,9 @@ const SCRIPT = `
 'use strict'
 const COLORS = { alive: '#2e9d55', suspect: '#e0a100', dead: '#d23c3c', left: '#8a8f98' }
 const WINDOW_MS = 5 * 60 * 1000
+// the timeline's shortest span, and the margin before the page opened
+const MIN_SPAN_MS = 30 * 1000
+const LEAD_MS = 10 * 1000
 const view = { self: '', members: new Map(), history: new Map(), events: [], openedAt: Date.now() }
 const $ = (id) => document.getElementById(id)
 const svgNs = 'http://www.w3.org/2000/svg'
@@ -123,7 +126,7 @@ function renderTimeline() {
   const ids = [...view.members.keys()]
   const W = svg.clientWidth || 800, label = 110, rowH = 18, now = Date.now()
   // the last 5 minutes, or since the page opened (and a little before) when that is shorter
-  const span = Math.min(WINDOW_MS, Math.max(30000, now - view.openedAt + 10000)), from = now - span
+  const span = Math.min(WINDOW_MS, Math.max(MIN_SPAN_MS, now - view.openedAt + LEAD_MS)), from = now - span
   svg.setAttribute('height', String(ids.length * rowH + 18))
   svg.replaceChildren()
   const x = (t) => label + ((Math.max(t, from) - from) / span) * (W - label - 4)
