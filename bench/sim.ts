@@ -46,6 +46,7 @@
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import {
+  DEFAULTS,
   fnvDigest,
   type Member,
   type Membership,
@@ -347,7 +348,14 @@ class Observer {
 export async function run(o: Options): Promise<Record<string, unknown>> {
   const totalStart = performance.now()
   const memory = new Memory()
-  const configInput = { profile: o.profile, lifeguard: o.lifeguard, stallAwareness: o.stallAwareness }
+  // maxMembers (4096 by default, what one push-pull of real claims holds) would cap every table
+  // below N past 4096: the simulator's claims are small, so the table holds the whole cluster
+  const configInput = {
+    profile: o.profile,
+    lifeguard: o.lifeguard,
+    stallAwareness: o.stallAwareness,
+    maxMembers: Math.max(DEFAULTS.maxMembers, o.nodes),
+  }
   const config = resolveConfig(configInput)
   const minSuspicion = suspicionTimeout(config.suspicionMult, o.nodes, config.probeIntervalMs)
   const maxSuspicion = o.lifeguard ? config.suspicionMaxTimeoutMult * minSuspicion : minSuspicion
