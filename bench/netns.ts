@@ -11,6 +11,7 @@
  * are the integration tests' (test/fixtures/netns.ts), loaded from its build.
  */
 import { parseArgs } from 'node:util'
+import { detectBoundMs, maxSuspicionMs } from './lib/netns.ts'
 
 type CutMode = 'silent' | 'error'
 /** The parts of test/fixtures/netns.ts used here (it lives in another build; see the import below). */
@@ -34,21 +35,6 @@ interface Fixture {
 }
 
 const FIXTURE = new URL('../../test/dist/fixtures/netns.js', import.meta.url)
-
-/** The profile's longest suspicion (suspicionMaxTimeoutMult 6 x the minimum), as in core's config. */
-function maxSuspicionMs(profile: string, n: number): number {
-  const [probeMs, mult] = ({ lan: [1000, 4], wan: [5000, 6], local: [1000, 3] }[profile] ?? [1000, 4]) as [
-    number,
-    number,
-  ]
-  return 6 * Math.floor(mult * Math.max(1, Math.log10(n)) * probeMs)
-}
-
-/** The profile's bound on detection: the longest suspicion plus one probe round over everyone. */
-function detectBoundMs(profile: string, n: number): number {
-  const probeMs = profile === 'wan' ? 5000 : 1000
-  return maxSuspicionMs(profile, n) + n * probeMs
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
