@@ -45,6 +45,8 @@ export interface AgentOptions {
   apiTokenFile?: string
   eventHandler?: string
   snapshot?: string
+  /** `--report-file`: a report (metadata too large to gossip) members fetch on demand. */
+  reportFile?: string
   json: boolean
   testFaults: boolean
   /** SwimConfig overrides from `--config <file.json>`. */
@@ -77,10 +79,19 @@ export async function runAgent(opts: AgentOptions, io: IO): Promise<number> {
   const psk = opts.pskFile ? await readPsk(opts.pskFile, warn) : undefined
   const apiToken = opts.apiTokenFile ? await readTokenFile(opts.apiTokenFile, warn) : undefined
   const snapshot = opts.snapshot ? await readSnapshot(opts.snapshot, warn) : undefined
+  const report = opts.reportFile ? await readReportFile(opts.reportFile) : undefined
   const info = { name: opts.name, tags: Object.fromEntries(opts.tags) }
   const config = opts.configFile ? await readConfigFile(opts.configFile) : {}
   const node = await startNode(opts, key, psk, encodeInfo(info), config)
   const service = node.services.membership
+  if (report !== undefined) {
+    try {
+      service.setReport(report)
+    } catch (err) {
+      await node.stop()
+      throw new CliError(`--report-file ${opts.reportFile}: ${(err as Error).message}`, 'ERR_REPORT', EXIT.usage)
+    }
+  }
   const agent = new Agent(opts, io, node, service, info)
   try {
     await agent.serveApi(apiToken)
@@ -94,6 +105,15 @@ export async function runAgent(opts: AgentOptions, io: IO): Promise<number> {
   // a second signal resolves `done` (EXIT.interrupted) while the join may still be retrying
   const joining = agent.joinOrExit(seeds, opts.join.length > 0)
   return Promise.race([agent.done, joining.then(() => agent.done)])
+}
+
+/** Reads `--report-file`; a missing or unreadable file is a usage error that says which. */
+async function readReportFile(path: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path))
+  } catch (err) {
+    throw new CliError(`cannot read --report-file ${path}: ${(err as Error).message}`, 'ERR_REPORT', EXIT.usage)
+  }
 }
 
 async function startNode(

@@ -31,6 +31,8 @@ export interface MemberJson {
   coordinate?: Coordinate | null
   /** The RTT in ms this agent estimates to it from the two coordinates (null without one). */
   rttEstimateMs?: number | null
+  /** The size of its report (metadata too large to gossip) once this agent holds the body; null without. */
+  reportBytes?: number | null
 }
 
 /** `m` as JSON; `from` (this agent's own coordinate) gives the RTT estimate. */
@@ -48,6 +50,7 @@ export function memberJson(m: Member, from?: Coordinate): MemberJson {
     reason: m.reason ? { ...m.reason } : null,
     degraded: info.tags[DEGRADED_TAG] !== undefined,
     coordinate: m.coordinate ?? null,
+    reportBytes: m.report?.byteLength ?? null,
     rttEstimateMs:
       m.coordinate === undefined || from === undefined
         ? null

@@ -255,6 +255,13 @@ export interface MembershipService extends TypedEventTarget<MembershipEvents> {
   join(addrs: Array<string | Multiaddr>, options?: { signal?: AbortSignal }): Promise<number>
   /** Announces a graceful leave and waits (bounded by leaveTimeoutMs) for it to spread. */
   leave(options?: { signal?: AbortSignal }): Promise<void>
+  /**
+   * Replaces this node's report (metadata too large to gossip: up to maxReportBytes, 64 KiB by
+   * default; undefined removes it). Its SHA-256 digest and size go out in a signed alive claim;
+   * members fetch the body on demand over `${prefix}/report/1.0.0`, check it, and show it on
+   * our Member as `report` (member:update fires when it arrives).
+   */
+  setReport(report: Uint8Array | undefined): void
   /** Replaces this node's metadata and announces it. */
   setMetadata(bytes: Uint8Array): void
   /** Spreads a named user event to every member, this node included. */

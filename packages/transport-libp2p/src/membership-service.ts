@@ -24,7 +24,9 @@ import {
   type ResolvedConfig,
   resolveConfig,
   systemClock,
+  type Transport,
 } from '@murmur/core'
+import { sha256 } from '@noble/hashes/sha2.js'
 import { PROTOCOL_PREFIX, STOP_DRAIN_MS } from './constants.ts'
 import type {
   Faults,
@@ -34,6 +36,7 @@ import type {
   MembershipServiceStats,
 } from './index.ts'
 import { registerMetrics } from './metrics.ts'
+import { ReportProtocol } from './report-protocol.ts'
 import { keySigner, PeerIdVerifier } from './signing.ts'
 import { StreamTransport } from './stream-transport.ts'
 
@@ -94,6 +97,8 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
   private announced: string | undefined
   private readonly onAddressChange = (): void => this.refreshAddresses()
   private readonly components: MembershipComponents
+  /** Reports (metadata too large to gossip) on their own protocol. */
+  private readonly reportProtocol: ReportProtocol
   /** This thread's event-loop delay, sampled while started (Node only). */
   private loopHistogram: { enable(): boolean; disable(): boolean; reset(): void; readonly max: number } | undefined
 
@@ -122,11 +127,19 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
       activeMs: this.config.probeTimeoutMs,
       slowDialMs: this.config.probeTimeoutMs,
     })
+    const prefix = init.protocolPrefix ?? protocolPrefixFor(this.config.cluster)
+    this.reportProtocol = new ReportProtocol(components, prefix, {
+      timeoutMs: this.config.requestTimeoutMs,
+      maxReportBytes: this.config.maxReportBytes,
+      allowed: (id) => allow === undefined || allow.has(id),
+    })
     this.core = new Membership({
       id: self,
       config: this.config,
       metadata: init.metadata,
-      transport: this.transport,
+      transport: this.engineTransport(),
+      // report digests: SHA-256 (the engine's default is not cryptographic)
+      hash: (bytes) => sha256(bytes) as Uint8Array<ArrayBuffer>,
       clock: systemClock,
       random: mathRandom,
       signer: keySigner(components.privateKey),
@@ -164,10 +177,12 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
     try {
       await this.watchLoopDelay()
       await this.transport.start()
+      await this.reportProtocol.start()
       await this.core.start()
     } catch (err) {
       this.started = false
       this.core.stop()
+      await this.reportProtocol.stop()
       await this.transport.stop()
       throw err
     }
@@ -176,6 +191,30 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
     events.addEventListener('transport:close', this.onAddressChange)
     events.addEventListener('self:peer:update', this.onAddressChange)
     this.refreshAddresses()
+  }
+
+  /** The engine's transport: packets and push-pull on StreamTransport, report fetches on their own protocol. */
+  private engineTransport(): Transport {
+    const transport = this.transport
+    const reports = this.reportProtocol
+    return {
+      send: (to, bytes) => transport.send(to, bytes),
+      request: (to, bytes, options) => transport.request(to, bytes, options),
+      fetch: (to, bytes, options) => reports.fetch(to, bytes, options),
+      listen: (handlers) => {
+        transport.listen(handlers)
+        if (handlers.onFetch !== undefined) reports.listen(handlers.onFetch)
+      },
+    }
+  }
+
+  /**
+   * Replaces this node's report (metadata too large to gossip, up to maxReportBytes; undefined
+   * removes it): its SHA-256 digest and size go out in a new signed alive claim, and members fetch
+   * the body from us on demand, check it, and see it on our Member as `report`.
+   */
+  setReport(report: Uint8Array | undefined): void {
+    this.core.setReport(report)
   }
 
   /**
@@ -225,6 +264,7 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
     events.removeEventListener('transport:close', this.onAddressChange)
     events.removeEventListener('self:peer:update', this.onAddressChange)
     this.core.stop()
+    await this.reportProtocol.stop()
     await this.transport.stop()
     this.loopHistogram?.disable()
     this.loopHistogram = undefined

@@ -224,6 +224,16 @@ class WorkerMembershipService extends TypedEventEmitter<MembershipEvents> implem
     void this.call({ method: 'setMetadata', args: [bytes.slice(), marked, tags] }).catch(() => {})
   }
 
+  /** Replaces our report; applied in the worker (which checks its size and computes its digest). */
+  setReport(report: Uint8Array | undefined): void {
+    if (report !== undefined && report.byteLength > this.config.maxReportBytes) {
+      throw new InvalidArgumentError(
+        `report is ${report.byteLength} bytes; maxReportBytes is ${this.config.maxReportBytes}`,
+      )
+    }
+    void this.call({ method: 'setReport', args: [report?.slice()] }).catch(() => {})
+  }
+
   /**
    * A query, asked by the worker; its answers cross the port as they come. Bounds are checked
    * here first, so that a bad query throws as in-thread; maxQueriesInFlight is the worker's to

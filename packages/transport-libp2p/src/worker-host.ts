@@ -91,6 +91,9 @@ async function call(m: Extract<ToWorker, { type: 'call' }>): Promise<unknown> {
       service.setMetadata(degraded && degradedMetadata !== undefined ? degradedMetadata : next)
       return undefined
     }
+    case 'setReport':
+      service.setReport(m.args[0])
+      return undefined
     case 'broadcast':
       return service.broadcast(m.args[0], m.args[1])
     case 'forceLeave':

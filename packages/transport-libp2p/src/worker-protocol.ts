@@ -48,6 +48,7 @@ export type Method =
   | 'join'
   | 'leave'
   | 'setMetadata'
+  | 'setReport'
   | 'broadcast'
   | 'forceLeave'
   | 'ping'
@@ -64,6 +65,7 @@ export type ToWorker =
       method: 'setMetadata'
       args: [metadata: Uint8Array, degraded: Uint8Array | undefined, tags?: QueryTags]
     }
+  | { type: 'call'; id: number; method: 'setReport'; args: [report: Uint8Array | undefined] }
   | { type: 'call'; id: number; method: 'broadcast'; args: [name: string, payload: Uint8Array | undefined] }
   | { type: 'call'; id: number; method: 'forceLeave'; args: [id: string, prune: boolean | undefined] }
   | { type: 'call'; id: number; method: 'ping'; args: [id: string, timeoutMs: number | undefined] }

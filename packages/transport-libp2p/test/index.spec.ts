@@ -79,21 +79,21 @@ describe('membership() service', () => {
     const service = membership({ profile: 'local' })(components)
     await startable(service).start()
     await startable(service).start()
-    assert.equal(components.registrar.handle.callCount, 2)
+    assert.equal(components.registrar.handle.callCount, 3)
     assert.deepEqual(
       components.registrar.handle.getCalls().map((c: { args: unknown[] }) => c.args[0]),
-      [PACKET_PROTOCOL, SYNC_PROTOCOL],
+      [PACKET_PROTOCOL, SYNC_PROTOCOL, '/murmur/report/1.0.0'],
     )
     const options = components.registrar.handle.getCall(0).args[2]
     assert.ok(options?.maxInboundStreams !== undefined && options.maxInboundStreams <= 8)
     assert.deepEqual(service.self().addrs, [`/ip4/127.0.0.1/tcp/4001/p2p/${components.peerId}`])
     await startable(service).stop()
     await startable(service).stop()
-    assert.equal(components.registrar.unhandle.callCount, 2)
+    assert.equal(components.registrar.unhandle.callCount, 3)
     await assert.rejects(service.join(['/ip4/127.0.0.1/tcp/1']), { name: 'NotStartedError' })
     // and it starts again
     await startable(service).start()
-    assert.equal(components.registrar.handle.callCount, 4)
+    assert.equal(components.registrar.handle.callCount, 6)
     await startable(service).stop()
   })
 
@@ -104,7 +104,7 @@ describe('membership() service', () => {
     try {
       assert.deepEqual(
         components.registrar.handle.getCalls().map((c: { args: unknown[] }) => c.args[0]),
-        ['/acme/packet/1.0.0', '/acme/sync/1.0.0'],
+        ['/acme/packet/1.0.0', '/acme/sync/1.0.0', '/acme/report/1.0.0'],
       )
     } finally {
       await service.stop()

@@ -95,6 +95,12 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
     .addOption(new Option('--event-handler <command>', 'run `sh -c <command>` per event, the event as JSON on stdin'))
     .addOption(new Option('--snapshot <path>', 'remember known members in this file and rejoin them after a restart'))
     .addOption(
+      new Option(
+        '--report-file <path>',
+        'a report too large to gossip (up to 64 KiB): members fetch it on demand, checked against its signed SHA-256',
+      ),
+    )
+    .addOption(
       new Option('--config <file.json>', 'engine overrides as JSON, e.g. {"probeIntervalMs": 500}; see SwimConfig'),
     )
     .addOption(
@@ -174,6 +180,7 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
           apiTokenFile: o.apiTokenFile,
           eventHandler: o.eventHandler,
           snapshot: o.snapshot,
+          reportFile: o.reportFile,
           json: o.json === true,
           testFaults: o.testFaults === true,
           configFile: o.config,
