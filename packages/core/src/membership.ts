@@ -2,9 +2,9 @@ import { TypedEventEmitter } from 'main-event'
 import { Admission } from './admission.ts'
 import { Awareness } from './awareness.ts'
 import { CLAIM_LIMITS, fitAddresses } from './claim-limits.ts'
-import { type Clock, systemClock, type TimerId } from './clock.ts'
+import { systemClock, type TimerId } from './clock.ts'
 import { decodePacket, type Packet, scanPacket, type Update } from './codec/index.ts'
-import { type ConfigInput, type ResolvedConfig, resolveConfig } from './config.ts'
+import { type ResolvedConfig, resolveConfig } from './config.ts'
 import { MAX_INCARNATION } from './constants.ts'
 import { type Context, LOCAL } from './context.ts'
 import { type Coordinate, estimateRttMs, VivaldiClient } from './coordinate.ts'
@@ -16,70 +16,22 @@ import { FORCE_LEAVE_EVENT, ForceLeave } from './force-leave.ts'
 import { GossipLoop, Outbox } from './gossip.ts'
 import { freezeMember, type Member } from './member.ts'
 import { MemberList, type MemberRecord, snapshot } from './member-list.ts'
+import type { MembershipInit } from './membership-init.ts'
 import { countDecodeError, type Logger, type MembershipStats, newStats, silentLogger } from './metrics.ts'
 import { Prober } from './probe.ts'
 import { ProbeLoop } from './probe-loop.ts'
 import { PushPullSync } from './push-pull.ts'
 import { Queries } from './queries.ts'
 import type { QueryHandler, QueryOptions, QueryResult } from './query-stream.ts'
-import { mathRandom, type Random } from './random.ts'
-import { fnvDigest, type Hasher, Reports } from './reports.ts'
+import { mathRandom } from './random.ts'
+import { fnvDigest, Reports } from './reports.ts'
 import { SelfClaims } from './self-claims.ts'
 import { ClaimTable } from './table.ts'
-import { type Peer, type Signer, type Transport, unsigned, type Verifier } from './transport.ts'
+import { type Peer, type Transport, unsigned } from './transport.ts'
 import { UserEvents } from './user-events.ts'
 import { Verification } from './verification.ts'
 
-/** Everything a Membership needs. Only `id` and `transport` are required. */
-export interface MembershipInit {
-  /** This node's id (the libp2p peer id string on the libp2p transport). */
-  id: string
-  /** Where others can reach us. Update later with setAddresses(). */
-  addrs?: readonly string[]
-  /** Initial metadata, at most maxMetadataBytes. */
-  metadata?: Uint8Array
-  /** A profile and overrides; see SwimConfig. */
-  config?: ConfigInput
-  transport: Transport
-  clock?: Clock
-  random?: Random
-  /** Signs our claims; with `verifier`, defaults to `unsigned` (trusted networks, simulations). */
-  signer?: Signer
-  verifier?: Verifier
-  log?: Logger
-  /** The per-probe heartbeat payload we put in every ack (at most maxAckPayloadBytes). */
-  ackPayload?: () => Uint8Array
-  /**
-   * Who may be a member (an allow-list): claims about anyone else are dropped (not-admitted), and
-   * accusations or confirmations by anyone else count for nothing. @default everyone
-   */
-  admit?: (id: string) => boolean
-  /**
-   * Our first incarnation. Start above any incarnation this node's key ever signed, so that a
-   * restarted node's old claims (and replayed accusations against them) are stale at once: the
-   * libp2p service derives it from the wall clock (seconds), or a persisted value. @default 0
-   */
-  initialIncarnation?: number
-  /**
-   * The host's measure of its own event-loop delay: the largest delay (ms) since the last call
-   * (e.g. perf_hooks.monitorEventLoopDelay's max, reset on each read). Read once per probe tick;
-   * a delay past probeTimeoutMs counts as a stall (stallAwareness) even when it did not hold
-   * back the probe timer itself. Optional: the engine also measures how late its own timers run.
-   */
-  loopDelay?: () => number
-  /**
-   * Reads tags from metadata (the engine holds metadata as opaque bytes), for queries' tag
-   * filters: without it, a query with tag filters matches nothing here. It is given this node's
-   * own metadata only. @default undefined
-   */
-  tagsOf?: (metadata: Uint8Array) => Readonly<Record<string, string>>
-  /**
-   * Computes report digests (32 bytes): SHA-256 wherever members are not all trusted (the libp2p
-   * service injects it). The engine has no crypto of its own. @default fnvDigest (deterministic,
-   * not cryptographic: for simulations and trusted networks)
-   */
-  hash?: Hasher
-}
+export type { MembershipInit } from './membership-init.ts'
 
 type Status = { state: 'stopped' } | { state: 'started'; leaving: boolean; startedAt: number }
 
@@ -111,8 +63,6 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   private readonly reports: Reports
   private readonly statsRef: MembershipStats = newStats()
   private status: Status = { state: 'stopped' }
-  // the probe loop's callback, made once: it is scheduled every probe interval
-  /** When the next probe round is due (clock ms), for the probe event's drift figure. */
   private readonly probeLoop: ProbeLoop
 
   constructor(init: MembershipInit) {
