@@ -134,3 +134,14 @@ export async function streamEnded(stream: Stream, signal: AbortSignal): Promise<
   await until(() => stream.status !== 'open', `the ${stream.protocol} stream to end`, signal, 10)
   return stream.status
 }
+
+/** A varint length prefix on its own (to announce a frame without sending it). */
+export function prefix(n: number): Uint8Array {
+  const out: number[] = []
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80)
+    n = Math.floor(n / 128)
+  }
+  out.push(n)
+  return Uint8Array.from(out)
+}

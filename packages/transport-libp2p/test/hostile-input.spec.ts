@@ -6,21 +6,10 @@ import type { Update } from '@murmur/core'
 import { encodePacket, Kind, updateSigningBytes } from '@murmur/core/wire'
 import { encode } from 'it-length-prefixed'
 import { type FrameErrorReason, PACKET_PROTOCOL, SYNC_PROTOCOL } from '../src/index.ts'
-import { addrsOf, converged, type MurmurNode, Nodes, streamEnded, until } from './helpers.ts'
+import { addrsOf, converged, type MurmurNode, Nodes, prefix, streamEnded, until } from './helpers.ts'
 
 const EMPTY = new Uint8Array(0)
 const text = (s: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(s)
-
-/** A varint length prefix on its own. */
-function prefix(n: number): Uint8Array {
-  const out: number[] = []
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80)
-    n = Math.floor(n / 128)
-  }
-  out.push(n)
-  return Uint8Array.from(out)
-}
 
 function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))

@@ -11,20 +11,9 @@ import type { Peer } from '@murmur/core'
 import { createLibp2p } from 'libp2p'
 import { SYNC_PROTOCOL } from '../src/index.ts'
 import { StreamTransport, type StreamTransportComponents, type StreamTransportInit } from '../src/stream-transport.ts'
-import { addrsOf, Nodes, streamEnded, until } from './helpers.ts'
+import { addrsOf, Nodes, prefix, streamEnded, until } from './helpers.ts'
 
 const MiB = 1024 * 1024
-
-/** A varint length prefix on its own. */
-function prefix(n: number): Uint8Array {
-  const out: number[] = []
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80)
-    n = Math.floor(n / 128)
-  }
-  out.push(n)
-  return Uint8Array.from(out)
-}
 
 type TransportNode = Libp2p<{ transport: StreamTransport }>
 
