@@ -119,10 +119,14 @@ async function main(argv: string[]): Promise<number> {
   const start = async (i: number, seed?: string) => {
     const args = ['--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--profile', profile]
     args.push('--key-file', join(dir, `agent-${i}.key`), '--max-connections', String(budget))
-    if (seed !== undefined) args.push('--join', seed)
+    // a loaded machine slows joins: retry rather than exit (the agent gives up after --retry-max)
+    if (seed !== undefined) args.push('--join', seed, '--retry-max', '30')
     const a = await spawnAgent(`conn-${i}`, args, onEvent, 120_000)
     running.add(a)
     agents.push(a)
+    void a.exited.then(() => {
+      if (running.has(a)) log(`${a.name} (pid ${a.pid}) exited on its own`)
+    })
   }
   const converged = () =>
     agents.length === nodes &&
@@ -139,10 +143,10 @@ async function main(argv: string[]): Promise<number> {
     log(`starting ${nodes} agents, budget ${budget}, ${profile} profile, ${concurrency} at a time`)
     const t0 = performance.now()
     await start(0)
-    const seed = agents[0].addrs[0]
+    // each joins through an agent already up, at random: not all through one seed
     const started = await pool(
       Array.from({ length: nodes - 1 }, (_, k) => k + 1),
-      (i) => start(i, seed),
+      (i) => start(i, agents[Math.floor(Math.random() * agents.length)].addrs[0]),
       { concurrency },
     )
     const failed = started.find((r) => r.status === 'rejected')

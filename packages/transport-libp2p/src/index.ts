@@ -117,7 +117,9 @@ export interface MembershipInit {
    * The connection budget: members this node keeps a connection to at once (each one a Noise
    * handshake, a Yamux session and buffers). Past it, the service closes the connections to the
    * members it exchanged packets with least recently (`stats().transport.connectionsReaped`),
-   * never one in use within the probe timeout or carrying another protocol's stream; gossip
+   * never one in use within the last probe interval or carrying another protocol's stream, and none
+   * while this node's own Lifeguard health score is above 0 (an overloaded node saves its
+   * handshakes); gossip
    * rounds then prefer members already connected, while probes stay uniformly random. Keep it
    * below libp2p's `connectionManager.maxConnections` (300 by default), which refuses inbound
    * connections past it, with room for the app's own. README: "Connections" gives figures per

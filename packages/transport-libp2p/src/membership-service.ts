@@ -124,8 +124,10 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
       timeoutMs: this.config.requestTimeoutMs,
       allow,
       maxConnections: connectionBudget(init.maxConnections),
-      activeMs: this.config.probeTimeoutMs,
+      activeMs: this.config.probeIntervalMs,
       slowDialMs: this.config.probeTimeoutMs,
+      // an unhealthy node keeps its connections: each one it closed would cost a handshake soon
+      holdConnections: () => this.core.healthScore() > 0,
     })
     const prefix = init.protocolPrefix ?? protocolPrefixFor(this.config.cluster)
     this.reportProtocol = new ReportProtocol(components, prefix, {

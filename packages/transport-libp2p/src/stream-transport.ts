@@ -68,10 +68,21 @@ export interface StreamTransportInit {
    * protocol's stream. Undefined: no budget of our own (libp2p's maxConnections still applies).
    */
   maxConnections?: number
-  /** A connection used this recently is never reaped (the engine's probe timeout). @default 500 */
+  /**
+   * A connection used this recently is never reaped: the engine's probe interval, so that a probe
+   * round's ping, ping-reqs and relayed acks all find it open. @default 500
+   */
   activeMs?: number
   /** A dial that takes longer than this counts in slowDials (the engine's probe timeout). @default 500 */
   slowDialMs?: number
+  /**
+   * While it answers true, nothing is reaped: the budget yields to the node's own health (the
+   * service passes "the engine's Lifeguard score is above 0"). An overloaded node that kept
+   * reaping would pay a handshake for most of its next probes, slowing its dials past the probe
+   * timeout and failing more probes: a loop that a cluster started all at once on a small machine
+   * never left. Holding its connections until it is healthy again breaks it.
+   */
+  holdConnections?: () => boolean
 }
 
 /** StreamTransportInit.activeMs and slowDialMs without the engine's probe timeout: the 'lan' one. */
@@ -148,6 +159,7 @@ export class StreamTransport implements Transport, Startable {
   private readonly maxConnections: number | undefined
   private readonly activeMs: number
   private readonly slowDialMs: number
+  private readonly holdConnections: () => boolean
   /** When we last sent to or heard from each peer (Date.now()), least recently first: the reaper's order. */
   private readonly active = new Map<string, number>()
   /** Inbound connections already counted as a handshake. */
@@ -172,6 +184,7 @@ export class StreamTransport implements Transport, Startable {
     this.maxConnections = init.maxConnections
     this.activeMs = init.activeMs ?? DEFAULT_ACTIVE_MS
     this.slowDialMs = init.slowDialMs ?? DEFAULT_ACTIVE_MS
+    this.holdConnections = init.holdConnections ?? (() => false)
     this.log = components.logger.forComponent('murmur:transport')
     this.host = {
       counters: this.counters,
@@ -363,13 +376,13 @@ export class StreamTransport implements Transport, Startable {
   /**
    * The connection budget (maxConnections): while more members than that have a connection
    * to us, closes the connections to the least recently active ones. Skips a member used within
-   * activeMs (a probe's ack may be on its way), one with a push-pull in progress, and one whose
+   * activeMs (its probe round may still be running), one with a push-pull in progress, and one whose
    * connection carries another protocol's stream (the app's, not ours to close). Runs after
    * each new connection and on the sweep timer.
    */
   private reap(): void {
     const budget = this.maxConnections
-    if (budget === undefined || this.status.state !== 'started') return
+    if (budget === undefined || this.status.state !== 'started' || this.holdConnections()) return
     const byPeer = new Map<string, Connection[]>()
     for (const c of this.components.connectionManager.getConnections()) {
       if (c.status !== 'open') continue
