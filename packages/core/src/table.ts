@@ -33,11 +33,13 @@ export type Verdict = 'news' | 'confirmation' | 'stale' | 'unknown'
 export function classify(u: Pick<Update, 'kind' | 'incarnation' | 'from'>, cur: MemberRecord | undefined): Verdict {
   if (cur === undefined) return u.kind === Kind.ALIVE ? 'news' : 'unknown'
   if (isAccusation(u.kind) && cur.state === 'suspect' && u.incarnation === cur.incarnation) {
-    // Another word against a suspicion we hold. A DEAD from someone else is no verdict: like a
-    // suspicion, it is one accuser's word (only our own timer, or enough accusers, kill).
+    // Another word against a suspicion we hold. Only a SUSPECT (someone's own failed probe, now)
+    // confirms it (Lifeguard); a DEAD from someone else is no verdict and no confirmation either:
+    // it may be a verdict from before a partition healed, and several of those at once would
+    // otherwise shrink the accused's time to refute to the minimum.
     const s = cur.suspicion
-    if (s === undefined || u.from === s.accuser || s.saturated || s.confirmations.includes(u.from)) return 'stale'
-    return 'confirmation'
+    if (u.kind === Kind.DEAD || s === undefined || u.from === s.accuser || s.saturated) return 'stale'
+    return s.confirmations.includes(u.from) ? 'stale' : 'confirmation'
   }
   return supersedes({ state: KIND_TO_STATE[u.kind], incarnation: u.incarnation }, cur) ? 'news' : 'stale'
 }

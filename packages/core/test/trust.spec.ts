@@ -93,6 +93,18 @@ describe('trust: claims and incarnations', () => {
     assert.equal(deadBy, 'suspicion-timeout', 'declared dead by our own timer')
   })
 
+  it("other members' DEADs about a suspect do not confirm it: only their own failed probes (SUSPECT) shorten its time", async () => {
+    const { m } = await node()
+    m.handlePacket('b', packet({ updates: [sign(alive('d')), sign(alive('e'))] }))
+    m.handlePacket('b', packet({ updates: [sign(claim(Kind.SUSPECT, 'c', 0, 'b'))] }))
+    // verdicts from before a healed partition, say: several at once
+    m.handlePacket('d', packet({ updates: [sign(claim(Kind.DEAD, 'c', 0, 'd')), sign(claim(Kind.DEAD, 'c', 0, 'e'))] }))
+    assert.equal(m.member('c')?.state, 'suspect')
+    assert.deepEqual(m.member('c')?.reason?.confirmations, [])
+    m.handlePacket('d', packet({ updates: [sign(claim(Kind.SUSPECT, 'c', 0, 'd'))] }))
+    assert.deepEqual(m.member('c')?.reason?.confirmations, ['d'])
+  })
+
   it('a claim that says it comes from us is verified like any other', async () => {
     const { m } = await node()
     m.handlePacket('b', packet({ updates: [claim(Kind.SUSPECT, 'c', 0, 'a', { signature: new Uint8Array(4) })] }))
