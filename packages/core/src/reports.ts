@@ -299,7 +299,7 @@ export class Reports {
     this.cache.set(id, c)
     this.cachedBytes += c.body.byteLength
     const max = this.ctx.config.reportCacheBytes
-    for (const [old, o] of this.cache) {
+    for (const [old, _o] of this.cache) {
       if (this.cachedBytes <= max) break
       if (old === this.ctx.selfId || old === id) continue
       this.drop(old)

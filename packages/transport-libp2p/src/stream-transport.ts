@@ -26,7 +26,7 @@ import {
 } from './constants.ts'
 import { PeerBlockedError, PeerNotAllowedError, StalledConnectionError, TransportStoppedError } from './errors.ts'
 import { type InboundContext, SyncLimits, servePacketStream, serveSyncStream } from './inbound.ts'
-import type { Faults, FrameErrorReason, MembershipComponents, TransportStats } from './index.ts'
+import type { Faults, MembershipComponents, TransportStats } from './index.ts'
 import { type ChannelHost, type OpenedStream, PacketChannel } from './packet-channel.ts'
 import { dialAddrs, frameError, muxerPing, raceSignal, readFrame, seedPeerId, writeFrame } from './stream-utils.ts'
 
