@@ -33,12 +33,14 @@ export type Verdict = 'news' | 'confirmation' | 'stale' | 'unknown'
 export function classify(u: Pick<Update, 'kind' | 'incarnation' | 'from'>, cur: MemberRecord | undefined): Verdict {
   if (cur === undefined) return u.kind === Kind.ALIVE ? 'news' : 'unknown'
   if (isAccusation(u.kind) && cur.state === 'suspect' && u.incarnation === cur.incarnation) {
-    // Another word against a suspicion we hold. Only a SUSPECT (someone's own failed probe, now)
-    // confirms it (Lifeguard); a DEAD from someone else is no verdict and no confirmation either:
-    // it may be a verdict from before a partition healed, and several of those at once would
-    // otherwise shrink the accused's time to refute to the minimum.
+    // Another word against a suspicion we hold: a confirmation (Lifeguard), from each accuser once.
+    // A DEAD from someone else is no verdict; it confirms a suspicion that began with someone's
+    // failed probe (a SUSPECT), but not one that began with a DEAD: those arrive together after a
+    // partition heals (the other half's old verdicts), and must not shrink the accused's time to
+    // refute to the minimum.
     const s = cur.suspicion
-    if (u.kind === Kind.DEAD || s === undefined || u.from === s.accuser || s.saturated) return 'stale'
+    if (u.kind === Kind.DEAD && cur.stateClaim?.kind === Kind.DEAD) return 'stale'
+    if (s === undefined || u.from === s.accuser || s.saturated) return 'stale'
     return s.confirmations.includes(u.from) ? 'stale' : 'confirmation'
   }
   return supersedes({ state: KIND_TO_STATE[u.kind], incarnation: u.incarnation }, cur) ? 'news' : 'stale'

@@ -93,16 +93,19 @@ describe('trust: claims and incarnations', () => {
     assert.equal(deadBy, 'suspicion-timeout', 'declared dead by our own timer')
   })
 
-  it("other members' DEADs about a suspect do not confirm it: only their own failed probes (SUSPECT) shorten its time", async () => {
+  it("DEADs do not confirm a suspicion that began with a DEAD (a healed partition's old verdicts), but do confirm one begun by a probe", async () => {
     const { m } = await node()
-    m.handlePacket('b', packet({ updates: [sign(alive('d')), sign(alive('e'))] }))
-    m.handlePacket('b', packet({ updates: [sign(claim(Kind.SUSPECT, 'c', 0, 'b'))] }))
-    // verdicts from before a healed partition, say: several at once
+    m.handlePacket('b', packet({ updates: [sign(alive('d')), sign(alive('e')), sign(alive('f'))] }))
+    // verdicts from before a healed partition, say: several at once about a member we hold alive
     m.handlePacket('d', packet({ updates: [sign(claim(Kind.DEAD, 'c', 0, 'd')), sign(claim(Kind.DEAD, 'c', 0, 'e'))] }))
     assert.equal(m.member('c')?.state, 'suspect')
     assert.deepEqual(m.member('c')?.reason?.confirmations, [])
-    m.handlePacket('d', packet({ updates: [sign(claim(Kind.SUSPECT, 'c', 0, 'd'))] }))
-    assert.deepEqual(m.member('c')?.reason?.confirmations, ['d'])
+    m.handlePacket('d', packet({ updates: [sign(claim(Kind.SUSPECT, 'c', 0, 'b'))] }))
+    assert.deepEqual(m.member('c')?.reason?.confirmations, ['b'], "someone's failed probe still confirms it")
+    // a suspicion begun by a probe (SUSPECT) is confirmed by another's verdict, as a crash wants
+    m.handlePacket('b', packet({ updates: [sign(claim(Kind.SUSPECT, 'f', 0, 'b'))] }))
+    m.handlePacket('d', packet({ updates: [sign(claim(Kind.DEAD, 'f', 0, 'd'))] }))
+    assert.deepEqual(m.member('f')?.reason?.confirmations, ['d'])
   })
 
   it('a claim that says it comes from us is verified like any other', async () => {
