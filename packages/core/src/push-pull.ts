@@ -280,12 +280,12 @@ export class PushPullSync {
    */
   private run(steps: Generator<Promise<void> | undefined>, pending: Promise<void>[] = []): Promise<void> | undefined {
     const verification = this.ctx.verification
-    verification.checks = 0
+    const from = verification.checks // ours since here, whatever other merges check meanwhile
     for (let step = steps.next(); !step.done; step = steps.next()) {
       if (step.value === BARRIER) {
         if (pending.length > 0) return this.resume(steps, pending, false)
       } else if (step.value !== undefined) pending.push(step.value)
-      if (verification.checks >= VERIFY_BATCH) return this.resume(steps, pending, true)
+      if (verification.checks - from >= VERIFY_BATCH) return this.resume(steps, pending, true)
     }
     return pending.length > 0 ? Promise.allSettled(pending).then(() => {}) : undefined
   }

@@ -10,7 +10,7 @@ import { unsigned } from './transport.ts'
  */
 export class Verification {
   private readonly budget: KeyedRateLimit
-  /** Checks done since the last yield (see PushPullSync's batches). */
+  /** Checks made so far, only ever counted up (PushPullSync's batches measure their own from it). */
   checks = 0
 
   constructor(private readonly ctx: Pick<Context, 'config' | 'clock' | 'stats' | 'log' | 'verifier'>) {
