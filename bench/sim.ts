@@ -41,10 +41,14 @@
  * - wallSeconds / cpuSeconds: wall time and CPU time (user + system, all threads, GC included)
  *   of the window alone; bootstrapWallSeconds and totalWallSeconds are reported apart.
  * - maxHeapMB / maxRssMB: the largest V8 heap use and resident size seen (sampled every virtual
- *   second and after bootstrap). Large N needs a larger heap: NODE_OPTIONS=--max-old-space-size=...
+ *   second and after bootstrap). Large N needs a larger heap: the benchmark sizes its own (see
+ *   heapNeededMB) by running itself again with --max-old-space-size when Node's limit is lower.
  */
+import { spawnSync } from 'node:child_process'
+import { totalmem } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
+import { getHeapStatistics } from 'node:v8'
 import {
   DEFAULTS,
   fnvDigest,
@@ -627,9 +631,47 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`)
     return 0
   }
+  const resized = sizeHeap(options.nodes, argv)
+  if (resized !== undefined) return resized
   const result = await run(options)
   process.stdout.write(`${JSON.stringify(result)}\n`)
   return 0
+}
+
+/**
+ * The old-generation heap a run of n nodes wants, in MB: every node holds a table of all n
+ * members, about 150 bytes a record measured (N=10000 steady peaked at 15 GB), so 200 bytes a
+ * record plus 512 MB for everything else.
+ */
+export function heapNeededMB(n: number): number {
+  return 512 + Math.ceil((n * n * 200) / 2 ** 20)
+}
+
+const SIZED_ENV = 'MURMUR_SIM_HEAP_SIZED'
+
+/**
+ * Runs this benchmark again in a child Node with a heap large enough for n nodes when the current
+ * limit is lower (and the machine has the memory), so `npm run bench:sim -- --nodes 10000` works
+ * as written. Returns the child's exit code, or undefined to run here.
+ */
+function sizeHeap(n: number, argv: string[]): number | undefined {
+  const limitMB = getHeapStatistics().heap_size_limit / 2 ** 20
+  const wantMB = heapNeededMB(n)
+  if (limitMB >= wantMB || process.env[SIZED_ENV] !== undefined) return undefined
+  const machineMB = Math.floor((totalmem() / 2 ** 20) * 0.85)
+  const mb = Math.min(wantMB, machineMB)
+  if (mb < wantMB) {
+    progress(`${n} nodes want about ${wantMB} MB of heap; this machine has room for ${mb} MB, the run may run out`)
+  }
+  if (mb <= limitMB) return undefined
+  progress(`running with --max-old-space-size=${mb} (${n} nodes want about ${wantMB} MB of heap)`)
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, `--max-old-space-size=${mb}`, import.meta.filename, ...argv],
+    { stdio: 'inherit', env: { ...process.env, [SIZED_ENV]: '1' } },
+  )
+  if (child.error !== undefined) throw child.error
+  return child.status ?? 1
 }
 
 if (import.meta.filename === process.argv[1]) {
