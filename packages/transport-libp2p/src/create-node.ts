@@ -1,16 +1,16 @@
 import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p } from '@libp2p/interface'
 import { preSharedKey } from '@libp2p/pnet'
-import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import { coalescingTcp } from './coalesce.ts'
 import type { CreateMurmurNodeOptions, MembershipService, RelayLimits } from './index.ts'
 import { MembershipServiceImpl } from './membership-service.ts'
+import { frugalYamux } from './yamux.ts'
 
 const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
 
@@ -107,10 +107,12 @@ export async function createNode(options: CreateMurmurNodeOptions): Promise<Libp
   const node = await createLibp2p({
     privateKey: options.privateKey ?? (await generateKeyPair('Ed25519')),
     addresses: { listen },
-    // WebSockets and circuit relay dial browsers' relayed addresses (and listen on /ws when asked)
-    transports: [tcp(), webSockets(), circuitRelayTransport()],
+    // TCP with each tick's writes in one segment (coalesce.ts); WebSockets and circuit relay dial
+    // browsers' relayed addresses (and listen on /ws when asked)
+    transports: [coalescingTcp(), webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // window updates only when half the window is due, no keep-alive of its own (yamux.ts)
+    streamMuxers: [frugalYamux()],
     ...(options.psk === undefined ? {} : { connectionProtector: preSharedKey({ psk: options.psk }) }),
     ...(options.allow === undefined ? {} : { connectionGater: allowListGater(options.allow) }),
     connectionMonitor: CONNECTION_MONITOR,

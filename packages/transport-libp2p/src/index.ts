@@ -451,6 +451,8 @@ export {
   TooManyQueriesError,
   UnknownMemberError,
 } from '@murmur/core'
+export { coalesceWrites, coalescingTcp } from './coalesce.ts'
 export { PACKET_PROTOCOL, PROTOCOL_PREFIX, SYNC_PROTOCOL } from './constants.ts'
 export { FrameRejectedError, PeerBlockedError, PeerNotAllowedError, TransportStoppedError } from './errors.ts'
 export { incarnationFromClock, protocolPrefixFor } from './membership-service.ts'
+export { frugalYamux } from './yamux.ts'
