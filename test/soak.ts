@@ -1,7 +1,8 @@
 /**
  * Soak: N real agents under packet loss for M minutes, with deliberate kills and restarts along
  * the way. Prints one JSON object: false deaths (deaths of agents never killed), detections of
- * the deliberate kills (every one must be found), RSS per agent at start and end, CPU per agent.
+ * the deliberate kills (every one must be found), RSS per agent at start and end and its median
+ * every minute (rssGrowthFromMinute10: the last minute's over minute 10's), CPU per agent.
  * Not part of the test run.
  *
  *   npm run soak -- --nodes 30 --minutes 10 --loss 0.1 [--kills 5] [--lan]
@@ -63,6 +64,13 @@ const median = (xs: number[]) => {
   return s.length === 0 ? null : s[Math.floor(s.length / 2)]
 }
 
+/** last / (the sample at minute 10, or the first one in a shorter soak), or null without samples. */
+function rssGrowth(byMinute: number[]): number | null {
+  const from = byMinute[Math.min(9, byMinute.length - 1)]
+  const last = byMinute.at(-1)
+  return from === undefined || last === undefined || from === 0 ? null : round(last / from)
+}
+
 async function main(): Promise<void> {
   const o = args()
   const log = (m: string) => process.stderr.write(`soak: ${m}\n`)
@@ -80,6 +88,13 @@ async function main(): Promise<void> {
     await Promise.all(c.agents.map((a) => c.faults(a, { dropRate: o.loss })))
     const since = Date.now()
     const end = since + o.minutes * 60_000
+    // the median RSS of the agents never killed, once a minute: memory must stay flat, not only end low
+    const rssByMinute: number[] = []
+    const sampler = setInterval(() => {
+      const alive = c.agents.filter((a) => start.has(a.pid) && a.child.exitCode === null)
+      rssByMinute.push(median(alive.map((a) => usageOf(a.pid)?.rssMB ?? 0)) ?? 0)
+      log(`minute ${rssByMinute.length}: median RSS ${rssByMinute.at(-1)} MB`)
+    }, 60_000)
     const killed = new Set<string>()
     const detections: Array<{ agent: string; firstMs: number | null; fullMs: number | null }> = []
     const gap = (o.minutes * 60_000) / (o.kills + 1)
@@ -106,6 +121,7 @@ async function main(): Promise<void> {
       await c.faults(back, { dropRate: o.loss })
     }
     await new Promise((r) => setTimeout(r, Math.max(0, end - Date.now())))
+    clearInterval(sampler)
     const endUsage = new Map(c.agents.map((a) => [a.pid, usageOf(a.pid)]))
     const falseDeaths = c.events.filter(
       (x) => x.e.event === 'member:dead' && Date.parse(x.e.time) >= since && 'id' in x.e && !killed.has(x.e.id),
@@ -133,6 +149,9 @@ async function main(): Promise<void> {
       falseSuspicionEvents: falseSuspicions,
       rssMBPerAgentStart: { median: median(rssStart), max: Math.max(...rssStart) },
       rssMBPerAgentEnd: { median: median(rssEnd), max: Math.max(...rssEnd) },
+      rssMBMedianByMinute: rssByMinute,
+      // from minute 10 (or the first sample, in a shorter soak) to the last: last / first
+      rssGrowthFromMinute10: rssGrowth(rssByMinute),
       cpuPercentPerAgent: {
         median: round((median(cpu) ?? 0) * 100),
         max: round(Math.max(...cpu) * 100),
