@@ -10,6 +10,7 @@ import { createLibp2p } from 'libp2p'
 import { coalescingTcp } from './coalesce.ts'
 import type { CreateMurmurNodeOptions, MembershipService, RelayLimits } from './index.ts'
 import { MembershipServiceImpl } from './membership-service.ts'
+import { planQuic } from './quic.ts'
 import { frugalYamux } from './yamux.ts'
 
 const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
@@ -102,14 +103,27 @@ export function allowListGater(allow: Iterable<string>): ConnectionGater {
 
 export async function createNode(options: CreateMurmurNodeOptions): Promise<Libp2p<{ membership: MembershipService }>> {
   const init = { ...options.membership, allow: options.membership?.allow ?? options.allow }
-  const listen = options.listen ?? DEFAULT_LISTEN
+  const quic = await planQuic({
+    listen: options.listen ?? DEFAULT_LISTEN,
+    join: options.join ?? [],
+    want: options.quic,
+    psk: options.psk !== undefined,
+  })
+  if (quic.warning !== undefined) process.emitWarning(quic.warning, { code: 'MURMUR_QUIC_UNAVAILABLE' })
+  const listen = quic.listen
   const relay = relayServer(options, listen)
   const node = await createLibp2p({
     privateKey: options.privateKey ?? (await generateKeyPair('Ed25519')),
     addresses: { listen },
-    // TCP with each tick's writes in one segment (coalesce.ts); WebSockets and circuit relay dial
-    // browsers' relayed addresses (and listen on /ws when asked)
-    transports: [coalescingTcp(), webSockets(), circuitRelayTransport()],
+    // TCP with each tick's writes in one segment (coalesce.ts); QUIC when asked for (quic.ts);
+    // WebSockets and circuit relay dial browsers' relayed addresses (and listen on /ws when asked)
+    transports: [
+      coalescingTcp(),
+      ...(quic.transport === undefined ? [] : [quic.transport]),
+      webSockets(),
+      circuitRelayTransport(),
+    ],
+    // Noise and Yamux upgrade TCP and WebSockets connections; QUIC brings its own TLS and streams
     connectionEncrypters: [noise()],
     // window updates only when half the window is due, no keep-alive of its own (yamux.ts)
     streamMuxers: [frugalYamux()],

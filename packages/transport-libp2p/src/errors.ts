@@ -69,3 +69,16 @@ export class StalledConnectionError extends Error {
     this.name = 'StalledConnectionError'
   }
 }
+
+/**
+ * A node was asked to listen on QUIC only, and QUIC is not available: the native module of
+ * @chainsafe/libp2p-quic did not load on this platform (or `quic: false` was given). A node with
+ * another listen address starts without QUIC instead, with a warning.
+ */
+export class QuicUnavailableError extends Error {
+  readonly code = 'ERR_QUIC_UNAVAILABLE'
+  constructor(message = 'QUIC is not available on this platform') {
+    super(message)
+    this.name = 'QuicUnavailableError'
+  }
+}

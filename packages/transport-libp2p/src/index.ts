@@ -332,11 +332,25 @@ export interface RelayLimits {
 /** Options of {@link createMurmurNode}. */
 export interface CreateMurmurNodeOptions {
   /**
-   * Listen addresses: TCP, and WebSockets (`/ip4/0.0.0.0/tcp/N/ws`) for browsers, which cannot
-   * dial TCP. The node always dials TCP, WebSockets and relayed (`/p2p-circuit`) addresses, so it
-   * reaches browser members through their relays. @default ['/ip4/127.0.0.1/tcp/0']
+   * Listen addresses: TCP, QUIC (`/ip4/0.0.0.0/udp/N/quic-v1`, see `quic`), and WebSockets
+   * (`/ip4/0.0.0.0/tcp/N/ws`) for browsers, which cannot dial TCP. The node always dials TCP,
+   * WebSockets and relayed (`/p2p-circuit`) addresses, so it reaches browser members through
+   * their relays. @default ['/ip4/127.0.0.1/tcp/0']
    */
   listen?: string[]
+  /**
+   * Load the QUIC transport (@chainsafe/libp2p-quic, a native module), so that the node dials
+   * members' QUIC addresses, even with no QUIC address of its own to listen on. A member with
+   * TCP and QUIC addresses is dialled over TCP (libp2p tries TCP first); one with QUIC alone is
+   * reachable only from nodes with QUIC. When the native module does not load on this platform,
+   * the node starts without QUIC and its QUIC listen addresses are dropped, with a warning
+   * (process 'warning' event, code MURMUR_QUIC_UNAVAILABLE); with nothing else to listen on it
+   * throws QuicUnavailableError. `false` refuses QUIC listen addresses (QuicUnavailableError).
+   * Not with `psk` (InvalidArgumentError): libp2p applies the pre-shared key to TCP connections
+   * only, and a QUIC connection would admit peers without it.
+   * @default true when a listen or join address is QUIC, else false (the module is not loaded)
+   */
+  quic?: boolean
   /**
    * Serve as a circuit-relay-v2 relay, so that browsers (which cannot be dialled) hold a
    * reservation here and announce a relayed address; `true` or limits turn it on with those
@@ -413,9 +427,10 @@ export interface MurmurWorkerNode extends MurmurNode {
 }
 
 /**
- * A started libp2p node (TCP + Noise + Yamux, optional pnet and allow-list gater) running the
- * membership service at `services.membership`, joined to `options.join` when given. With
- * `worker: true`, the same running on a worker thread (see {@link CreateMurmurNodeOptions.worker}).
+ * A started libp2p node (TCP + Noise + Yamux, QUIC when asked for, optional pnet and allow-list
+ * gater) running the membership service at `services.membership`, joined to `options.join` when
+ * given. With `worker: true`, the same running on a worker thread (see
+ * {@link CreateMurmurNodeOptions.worker}).
  */
 export function createMurmurNode(options: CreateMurmurWorkerNodeOptions): Promise<MurmurWorkerNode>
 export function createMurmurNode(options?: CreateMurmurNodeOptions): Promise<Libp2p<{ membership: MembershipService }>>
@@ -453,6 +468,13 @@ export {
 } from '@murmur/core'
 export { coalesceWrites, coalescingTcp } from './coalesce.ts'
 export { PACKET_PROTOCOL, PROTOCOL_PREFIX, SYNC_PROTOCOL } from './constants.ts'
-export { FrameRejectedError, PeerBlockedError, PeerNotAllowedError, TransportStoppedError } from './errors.ts'
+export {
+  FrameRejectedError,
+  PeerBlockedError,
+  PeerNotAllowedError,
+  QuicUnavailableError,
+  TransportStoppedError,
+} from './errors.ts'
 export { incarnationFromClock, protocolPrefixFor } from './membership-service.ts'
+export { isQuicAddr } from './quic.ts'
 export { frugalYamux } from './yamux.ts'

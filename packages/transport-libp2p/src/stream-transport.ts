@@ -485,7 +485,8 @@ export class StreamTransport implements Transport, Startable {
    * so within the last stallTimeoutMs; one ping at a time per connection. A ping unanswered
    * within stallTimeoutMs aborts the connection (its streams reset, the send channel on it
    * reopens on a fresh dial): TCP would otherwise hold it open, retransmitting, for minutes.
-   * Without a muxer ping (not yamux) it answers true: request timeouts still catch stalls.
+   * Without a muxer ping (not yamux: QUIC, whose own idle timeout closes a dead connection) it
+   * answers true: request timeouts still catch stalls.
    */
   private verify(connection: Connection): Promise<boolean> {
     if (connection.status !== 'open' || this.status.state !== 'started') return Promise.resolve(false)

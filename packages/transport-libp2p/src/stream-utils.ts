@@ -118,7 +118,9 @@ export type MuxerPing = (options: { signal: AbortSignal }) => Promise<number>
  * The ping of the connection's stream muxer, when it has one (yamux does: a 12-byte frame on
  * stream 0, answered by the remote's muxer). libp2p 3's Connection keeps its muxer in a field
  * that is not part of the Connection interface, so this looks for it structurally and returns
- * undefined for anything else (the caller then relies on request timeouts alone).
+ * undefined for anything else (the caller then relies on request timeouts alone). A QUIC
+ * connection's muxer has no ping: QUIC checks liveness itself (a keep-alive PING on an idle
+ * connection, closed after maxIdleTimeout without a packet from the peer; quic.ts).
  */
 export function muxerPing(connection: Connection): MuxerPing | undefined {
   const muxer = (connection as { muxer?: { ping?: unknown } }).muxer

@@ -41,6 +41,7 @@ import type {
   MurmurWorkerNode,
   ProgressOptions,
 } from './index.ts'
+import { isQuicAddr } from './quic.ts'
 import type { FromWorker, QueryTags, ToWorker, WireError, WorkerData, WorkerStatus } from './worker-protocol.ts'
 
 /** How often the worker sends a full status (members with their RTTs, stats) without being asked. */
@@ -469,6 +470,7 @@ export async function createWorkerNode(options: CreateMurmurWorkerNodeOptions): 
     privateKey: privateKeyToProtobuf(privateKey),
     psk: options.psk,
     allow: options.allow,
+    quic: options.quic ?? (options.join?.some(isQuicAddr) === true ? true : undefined),
     membership,
     ...queryTags(tagsOf, metadata, progress?.degradedMetadata?.(metadata)),
     statusIntervalMs: STATUS_INTERVAL_MS,

@@ -33,6 +33,7 @@ try {
     privateKey: privateKeyFromProtobuf(data.privateKey),
     psk: data.psk,
     allow: data.allow,
+    quic: data.quic,
     membership: {
       ...data.membership,
       tagsOf: tags === undefined ? undefined : () => (degraded ? degradedTags : undefined) ?? tags ?? {},

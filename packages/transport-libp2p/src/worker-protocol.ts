@@ -16,6 +16,8 @@ export interface WorkerData {
   privateKey: Uint8Array
   psk?: Uint8Array
   allow?: string[]
+  /** CreateMurmurNodeOptions.quic, true also when a join address is QUIC (the app's thread joins after the start). */
+  quic?: boolean
   /** The service's options, less the ones that are functions. */
   membership: Omit<MembershipInit, 'ackPayload' | 'tagsOf'>
   /** membership.tagsOf of the metadata and of its degraded mark, read on the app's thread (tag filters). */
