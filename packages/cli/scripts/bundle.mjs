@@ -54,6 +54,11 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node22',
+  // QUIC's native module is found by its loader relative to its own package (the per-platform
+  // binary is an optional dependency beside it), which a chunk in dist/bundle/ is not: the package
+  // stays outside the bundle, imported at run time (only by an agent with a QUIC address) from
+  // this package's dependencies
+  external: ['@chainsafe/libp2p-quic'],
   // some CommonJS dependencies (prom-client, cli-table3) require() Node built-ins: give ESM a require
   banner: {
     js: "import { createRequire as __murmurCreateRequire } from 'node:module'; const require = __murmurCreateRequire(import.meta.url);",

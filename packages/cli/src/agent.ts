@@ -5,7 +5,13 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { InvalidConfigError, type Profile, type SwimConfig } from '@murmur/core'
-import { type CreateMurmurNodeOptions, createMurmurNode, type MembershipService, type MurmurNode } from '@murmur/libp2p'
+import {
+  type CreateMurmurNodeOptions,
+  createMurmurNode,
+  isQuicAddr,
+  type MembershipService,
+  type MurmurNode,
+} from '@murmur/libp2p'
 import type { QueryRequest, QueryStreamLike } from './api/query.ts'
 import { type AgentControl, createApiServer } from './api/server.ts'
 import {
@@ -125,6 +131,8 @@ async function startNode(
 ): Promise<Node> {
   const options: CreateMurmurNodeOptions = {
     listen: opts.listen,
+    // the agent joins once started: a QUIC seed must load QUIC now (a QUIC listen address does anyway)
+    quic: opts.join.some(isQuicAddr) ? true : undefined,
     relay: opts.relay,
     privateKey,
     psk,
@@ -154,7 +162,7 @@ async function startNode(
     }
     if (e.code === 'EADDRINUSE' || /EADDRINUSE|address already in use/i.test(e.message)) {
       throw new CliError(
-        `cannot listen on ${opts.listen.join(', ')}: the port is in use; pick another --listen port or /tcp/0 for any free one`,
+        `cannot listen on ${opts.listen.join(', ')}: the port is in use; pick another --listen port, or port 0 (/tcp/0, /udp/0/quic-v1) for any free one`,
         'ERR_PORT_IN_USE',
       )
     }

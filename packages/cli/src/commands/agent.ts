@@ -39,9 +39,10 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
     .description('run one node until SIGINT/SIGTERM (then it leaves gracefully; a second signal exits at once)')
     .addOption(new Option('--name <name>', 'a human name for this node, shown by `members`').env('MURMUR_NAME'))
     .addOption(
-      new Option('--listen <multiaddr>', `address to listen on, repeatable (default: ${DEFAULT_LISTEN})`).argParser(
-        collect(parseMultiaddr),
-      ),
+      new Option(
+        '--listen <multiaddr>',
+        `address to listen on, repeatable: TCP, QUIC (/ip4/0.0.0.0/udp/7946/quic-v1) or WebSockets (.../tcp/7947/ws) (default: ${DEFAULT_LISTEN})`,
+      ).argParser(collect(parseMultiaddr)),
     )
     .addOption(
       new Option('--join <multiaddr>', 'a member to join through, repeatable (with /p2p/<peer id>)').argParser(
