@@ -62,9 +62,12 @@ interface PartitionResult {
 }
 export interface Fixture {
   netnsUnsupported(): string | undefined
-  NetnsCluster: { start(n: number, o: { profile: string }): Promise<NetnsCluster> }
+  NetnsCluster: { start(n: number, o: { profile: string; transport?: Transport }): Promise<NetnsCluster> }
   runPartition(c: NetnsCluster, o: Record<string, unknown>): Promise<PartitionResult>
 }
+
+/** What the agents listen on (NetnsClusterOptions.transport). */
+export type Transport = 'tcp' | 'quic'
 
 const FIXTURE = new URL('../../../test/dist/fixtures/netns.js', import.meta.url)
 
@@ -137,8 +140,8 @@ export function trafficRates(before: Sample[], after: Sample[]): NetnsTraffic {
 
 const load = (): LoadAverage => loadavg().map((x) => round(x, 2)) as LoadAverage
 
-async function started(fixture: Fixture, plan: NetnsPlan): Promise<NetnsCluster> {
-  const c = await fixture.NetnsCluster.start(plan.nodes, { profile: plan.profile })
+async function started(fixture: Fixture, plan: NetnsPlan, transport: Transport = 'tcp'): Promise<NetnsCluster> {
+  const c = await fixture.NetnsCluster.start(plan.nodes, { profile: plan.profile, transport })
   try {
     await c.waitFor(() => c.converged(), 60_000, 'join convergence')
   } catch (err) {
@@ -197,9 +200,10 @@ export async function lossRun(
   plan: NetnsPlan,
   loss: number,
   log: (line: string) => void,
+  transport: Transport = 'tcp',
 ): Promise<NetnsLossRun> {
   const before = load()
-  const c = await started(fixture, plan)
+  const c = await started(fixture, plan, transport)
   const all = c.all()
   try {
     if (loss > 0) await Promise.all(all.map((i) => c.lab.loss(i, loss)))
@@ -304,7 +308,8 @@ export async function runNetns(plan: NetnsPlan, options: NetnsRunOptions = {}): 
   return snapshot()
 }
 
-function provenance(): Pick<NetnsResults, 'date' | 'commit' | 'dirty'> {
+/** When and on what a run happened: local date, HEAD, and whether packages/ had uncommitted changes. */
+export function provenance(): Pick<NetnsResults, 'date' | 'commit' | 'dirty'> {
   const git = (...args: string[]) => spawnSync('git', args, { encoding: 'utf8' })
   const head = git('rev-parse', '--short', 'HEAD')
   const status = git('status', '--porcelain', '--', 'packages')
