@@ -182,6 +182,28 @@ describe('trust: resources', () => {
     assert.equal(m.member('b')?.incarnation, 2)
   })
 
+  it('a confirmation heard again is checked once: one accuser counts once, so its repeats are not verified', async () => {
+    let checks = 0
+    const counting: Verifier = {
+      verify: (...args) => {
+        checks++
+        return verifier.verify(...args)
+      },
+    }
+    const { m } = await node({ verifier: counting })
+    m.handlePacket('b', packet({ updates: [sign(alive('d'))] }))
+    m.handlePacket('c', packet({ updates: [sign(claim(Kind.SUSPECT, 'b', 2, 'c'))] }))
+    assert.equal(m.member('b')?.state, 'suspect')
+    checks = 0
+    const confirmation = sign(claim(Kind.SUSPECT, 'b', 2, 'd'))
+    for (let i = 0; i < 5; i++) m.handlePacket('c', packet({ updates: [confirmation] }))
+    assert.equal(checks, 1)
+    assert.deepEqual(m.member('b')?.reason?.confirmations, ['d'])
+    // the accuser's own claim again is no confirmation, and costs no check either
+    m.handlePacket('c', packet({ updates: [sign(claim(Kind.SUSPECT, 'b', 2, 'c'))] }))
+    assert.equal(checks, 1)
+  })
+
   it("a push-pull's unsigned Lamport time moves nothing; a verified event far ahead is refused", async () => {
     const { m } = await node()
     const got: string[] = []
