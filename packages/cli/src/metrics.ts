@@ -19,6 +19,7 @@ const COUNTERS: Array<[keyof Stats, string]> = [
   ['userEvents', 'user events delivered'],
   ['pushPulls', 'full states merged from push-pull syncs'],
   ['syncsInSync', 'periodic syncs skipped: both tables had the same fingerprint'],
+  ['gossipDialsSkipped', 'gossip targets skipped rather than dialled (gossip dial limit)'],
   ['packetsIn', 'packets received'],
   ['packetsOut', 'packets sent'],
   ['bytesIn', 'bytes received'],

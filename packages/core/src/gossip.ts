@@ -67,6 +67,8 @@ export class GossipLoop {
   /** The loop stopped because both queues were empty. */
   private asleep = false
   private readonly onTick = () => this.tick()
+  /** When a gossip round last dialled a member (clock ms): see mayDial(). */
+  private lastDial = Number.NEGATIVE_INFINITY
 
   constructor(
     private readonly ctx: Context,
@@ -136,6 +138,15 @@ export class GossipLoop {
    * member on the probes' piggyback, so dissemination keeps its O(log n) bound, and the
    * gossip rounds stop costing handshakes once a node's connection budget is smaller than the
    * cluster. Without the hint (UDP, the plain simulator) the uniform sample is kept.
+   *
+   * The live targets left unconnected (too few connected members to swap in) are dialled at most
+   * GOSSIP_DIALS_PER_PROBE_INTERVAL per probe interval; the others are skipped this round
+   * (counted in gossipDialsSkipped). A node that has just joined holds one connection (to its
+   * seed): without the limit, a gossip round every gossipIntervalMs dialled two members at once,
+   * and a cluster started together dialled all its pairs within a second or two, n²/2 handshakes
+   * at once, which starved every node of CPU and failed probes across the cluster. Probes still
+   * dial whom they pick, so the connections a full mesh needs come at a probe's pace, and the
+   * join's second sync (PushPullSync.afterJoin) fills the table meanwhile.
    */
   private preferConnected(targets: MemberRecord[]): MemberRecord[] {
     let far = 0
@@ -146,17 +157,33 @@ export class GossipLoop {
       far,
       (r) => isLive(r.state) && !chosen.has(r.id) && this.outbox.connected(r.id) === true,
     )
-    if (near.length === 0) return targets
     let k = 0
-    return targets.map((t) =>
-      k < near.length && isLive(t.state) && this.outbox.connected(t.id) === false ? near[k++] : t,
-    )
+    const out: MemberRecord[] = []
+    for (const t of targets) {
+      if (!isLive(t.state) || this.outbox.connected(t.id) !== false) out.push(t)
+      else if (k < near.length) out.push(near[k++]!)
+      else if (this.mayDial()) out.push(t)
+      else this.ctx.stats.gossipDialsSkipped++
+    }
+    return out
+  }
+
+  /** A token for one new connection: GOSSIP_DIALS_PER_PROBE_INTERVAL per probe interval, no saving up. */
+  private mayDial(): boolean {
+    const now = this.ctx.clock.now()
+    const every = this.ctx.config.probeIntervalMs / GOSSIP_DIALS_PER_PROBE_INTERVAL
+    if (now - this.lastDial < every) return false
+    this.lastDial = now
+    return true
   }
 
   private pending(): boolean {
     return this.ctx.queue.size > 0 || this.events.size > 0 || (this.queries?.size ?? 0) > 0
   }
 }
+
+/** New connections a gossip round may open per probe interval (see GossipLoop.preferConnected). */
+export const GOSSIP_DIALS_PER_PROBE_INTERVAL = 1
 
 /** Gossip goes to live members, and to the dead for a while (so they learn of it and refute). */
 function gossipable(r: MemberRecord, now: number, toTheDeadMs: number): boolean {

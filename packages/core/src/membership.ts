@@ -196,6 +196,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
         }
       }),
     )
+    if (ok > 0) this.sync.afterJoin()
     if (ok === 0) {
       throw new JoinFailedError(
         `could not join: none of the ${seeds.length} seed(s) answered (${errors.map((e) => e.message).join('; ')})`,
@@ -473,7 +474,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
 
   /** A full state exchange with one peer (anti-entropy); `join` skips event history. */
   pushPull(to: Peer | string, join = false, signal?: AbortSignal): Promise<void> {
-    return this.sync.request(to, { join, signal })
+    return this.sync.request(to, { join, signal }).then(() => undefined)
   }
 
   /**

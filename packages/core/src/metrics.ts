@@ -131,6 +131,8 @@ export interface MembershipStats {
   pushPulls: number
   /** Periodic syncs (as requester or responder) that found both tables equal by fingerprint. */
   syncsInSync: number
+  /** Gossip targets skipped rather than dialled (no connection, past the gossip dial limit). */
+  gossipDialsSkipped: number
   packetsIn: number
   packetsOut: number
   bytesIn: number
@@ -175,6 +177,7 @@ export function newStats(): MembershipStats {
     reportEvictions: 0,
     pushPulls: 0,
     syncsInSync: 0,
+    gossipDialsSkipped: 0,
     packetsIn: 0,
     packetsOut: 0,
     bytesIn: 0,

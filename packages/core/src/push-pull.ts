@@ -69,12 +69,18 @@ export function pushPullScale(intervalMs: number, n: number): number {
  * alive; the receiver runs each through the same precedence and signature checks as gossip, so a
  * sync can never do what gossip could not.
  */
+/** Syncs after a join, at most (PushPullSync.afterJoin). */
+export const JOIN_RESYNCS = 3
+
 export class PushPullSync {
   private inflight = 0
   private timer: TimerId
   private running = false
   private syncing = false
   private reconnecting = false
+  /** The syncs after a join (afterJoin) are scheduled or under way. */
+  private resyncing = false
+  private resyncTimer: TimerId
 
   constructor(
     private readonly ctx: Context,
@@ -96,16 +102,21 @@ export class PushPullSync {
   stop(): void {
     this.running = false
     this.ctx.clock.clearTimeout(this.timer)
+    this.ctx.clock.clearTimeout(this.resyncTimer)
     this.timer = undefined
+    this.resyncTimer = undefined
+    this.resyncing = false
   }
 
   /**
    * One push-pull exchange that we start, with a member or a bare address (a join seed). A join
    * is a full exchange. A periodic sync first compares fingerprints; when they differ the answer
    * is the other's full state, and we push ours unless merging it made the two agree (the other
-   * held everything we did). Rejects on timeout, transport failure or a bad answer (counted).
+   * held everything we did). Resolves true when the other's table was ours already (its
+   * fingerprint matched: nothing learned either way). Rejects on timeout, transport failure or a
+   * bad answer (counted).
    */
-  async request(to: Peer | string, options: SyncRequestOptions = {}): Promise<void> {
+  async request(to: Peer | string, options: SyncRequestOptions = {}): Promise<boolean> {
     const { clock, config } = this.ctx
     const join = options.join ?? false
     const controller = new AbortController()
@@ -136,18 +147,61 @@ export class PushPullSync {
       return merged
     }
     try {
-      if (join) await exchange(this.encodeState(true), [SyncMode.FULL])
-      else {
-        const answer = await exchange(this.encodeDigest(SyncMode.DIGEST), [SyncMode.IN_SYNC, SyncMode.FULL])
-        if (answer.mode === SyncMode.IN_SYNC) this.ctx.stats.syncsInSync++
-        else if (!this.agrees(answer)) {
-          await exchange(this.encodeState(false, SyncMode.PUSH), [SyncMode.PUSHED, SyncMode.FULL])
-        }
+      if (join) {
+        await exchange(this.encodeState(true), [SyncMode.FULL])
+        return false
       }
+      const answer = await exchange(this.encodeDigest(SyncMode.DIGEST), [SyncMode.IN_SYNC, SyncMode.FULL])
+      if (answer.mode === SyncMode.IN_SYNC) {
+        this.ctx.stats.syncsInSync++
+        return true
+      }
+      if (!this.agrees(answer)) {
+        await exchange(this.encodeState(false, SyncMode.PUSH), [SyncMode.PUSHED, SyncMode.FULL])
+      }
+      return false
     } finally {
       clock.clearTimeout(timer)
       options.signal?.removeEventListener('abort', onAbort)
     }
+  }
+
+  /**
+   * After a join: sync again, with a member we hold a connection to (the seed, likely), after
+   * about 1, 2 and 4 probe intervals (each ±50%), stopping at the first sync that finds the two
+   * tables equal. A join's answer holds the members its seed knew then; when many start together,
+   * most join before the others have, and would otherwise learn of them only by gossip (which,
+   * with few connections yet, goes mostly through the seed: GossipLoop.preferConnected) or at
+   * the next periodic sync, pushPullIntervalMs later. A sync that finds the tables equal costs
+   * one fingerprint each way. Nothing when the periodic push-pull is off (pushPullIntervalMs 0).
+   */
+  afterJoin(): void {
+    if (this.resyncing) return
+    this.resyncing = true
+    const { clock, config, random } = this.ctx
+    const resync = (round: number) => {
+      const [peer] = this.ctx.list.sample(1, (r) => r.state === 'alive' && this.transport.connected?.(r.id) !== false)
+      if (peer === undefined || !this.running) {
+        this.resyncing = false
+        return
+      }
+      this.request(peer).then(
+        (inSync) => next(inSync ? JOIN_RESYNCS : round + 1),
+        (err) => {
+          this.ctx.log('push-pull after join with %s failed: %s', peer.id, (err as Error).message)
+          next(round + 1)
+        },
+      )
+    }
+    const next = (round: number) => {
+      if (round >= JOIN_RESYNCS || !this.running) {
+        this.resyncing = false
+        return
+      }
+      const base = config.probeIntervalMs * 2 ** round
+      this.resyncTimer = clock.setTimeout(() => resync(round), base / 2 + randomInt(random, base))
+    }
+    next(0)
   }
 
   /** One periodic round: a sync with a random live member, and a reconnect attempt. */

@@ -35,6 +35,7 @@ export function registerMetrics(metrics: Metrics | undefined, source: MetricsSou
         user_events: s.userEvents,
         push_pulls: s.pushPulls,
         syncs_in_sync: s.syncsInSync,
+        gossip_dials_skipped: s.gossipDialsSkipped,
         queries: s.queries,
         queries_matched: s.queriesMatched,
         query_answers: s.queryAnswers,
