@@ -27,6 +27,17 @@ export function rssMB(pid: number): number {
   return Number(m[1]) / 1024
 }
 
+/** RssAnon and RssFile of /proc/<pid>/status in MB: the process's own pages, and mapped files' (shared). */
+export function rssSplitMB(pid: number): { anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (field: string) => {
+    const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)
+    if (m === null) throw new Error(`no ${field} in /proc/${pid}/status`)
+    return Number(m[1]) / 1024
+  }
+  return { anon: kb('RssAnon'), file: kb('RssFile') }
+}
+
 /** True while a process with this PID exists (and is not a zombie we could still signal). */
 export function alive(pid: number): boolean {
   try {
