@@ -34,8 +34,14 @@ export interface SwimConfig {
    * `ceil(log2(n) - log2(32)) + 1` (memberlist's scaling). 0 disables periodic push-pull. @default 30000
    */
   pushPullIntervalMs: number
-  /** Timeout of one push-pull request (join and anti-entropy). @default 10000 */
+  /** Timeout of one push-pull request (anti-entropy), and of a wait for a push-pull slot. @default 10000 */
   requestTimeoutMs: number
+  /**
+   * Timeout of a join's push-pull: its dial, handshake and the seed's answer. Apart from
+   * requestTimeoutMs because a seed answers a whole cluster's joins when it starts at once, and a
+   * join that gives up early comes back with a fresh handshake. @default 10000 (local: 5000)
+   */
+  joinTimeoutMs: number
   /** Push-pull requests served at once; more are refused, and counted. @default 4 */
   maxConcurrentPushPull: number
   /** Local health score is kept in [0, awarenessMaxMultiplier - 1]. @default 8 */
@@ -202,6 +208,7 @@ export const DEFAULTS = {
   gossipToTheDeadMs: 30_000, // memberlist GossipToTheDeadTime
   pushPullIntervalMs: 30_000, // memberlist PushPullInterval
   requestTimeoutMs: 10_000, // memberlist TCPTimeout
+  joinTimeoutMs: 10_000,
   maxConcurrentPushPull: 4, // memberlist serves push-pull without a bound; we refuse past this
   awarenessMaxMultiplier: 8, // memberlist AwarenessMaxMultiplier
   lifeguard: true, // memberlist always has Lifeguard on; off only to measure its effect
@@ -248,6 +255,7 @@ export const PRESETS: Record<Profile, Partial<SwimConfig>> = {
     suspicionMult: 6,
     pushPullIntervalMs: 60_000,
     requestTimeoutMs: 30_000,
+    joinTimeoutMs: 30_000,
     gossipNodes: 4,
     gossipIntervalMs: 500,
     gossipToTheDeadMs: 60_000,
@@ -260,6 +268,7 @@ export const PRESETS: Record<Profile, Partial<SwimConfig>> = {
     suspicionMult: 3,
     pushPullIntervalMs: 15_000,
     requestTimeoutMs: 1000,
+    joinTimeoutMs: 5000,
     gossipIntervalMs: 100,
     gossipToTheDeadMs: 15_000,
   },
@@ -279,6 +288,7 @@ const positiveInts: (keyof SwimConfig)[] = [
   'retransmitMult',
   'gossipIntervalMs',
   'requestTimeoutMs',
+  'joinTimeoutMs',
   'maxConcurrentPushPull',
   'awarenessMaxMultiplier',
   'packetBudgetBytes',

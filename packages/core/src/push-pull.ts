@@ -69,11 +69,16 @@ export function pushPullScale(intervalMs: number, n: number): number {
  * alive; the receiver runs each through the same precedence and signature checks as gossip, so a
  * sync can never do what gossip could not.
  */
+/** Requests that may wait for a push-pull slot, per slot (PushPullSync.slot). */
+export const SYNC_WAITING_PER_SLOT = 4
+
 /** Syncs after a join, at most (PushPullSync.afterJoin). */
 export const JOIN_RESYNCS = 3
 
 export class PushPullSync {
   private inflight = 0
+  /** Requests waiting for a slot (slot()), first come first served. */
+  private readonly waiting: Array<() => void> = []
   private timer: TimerId
   private running = false
   private syncing = false
@@ -120,9 +125,10 @@ export class PushPullSync {
     const { clock, config } = this.ctx
     const join = options.join ?? false
     const controller = new AbortController()
+    const deadline = join ? config.joinTimeoutMs : config.requestTimeoutMs
     const timer = clock.setTimeout(
-      () => controller.abort(new Error(`push-pull timed out after ${config.requestTimeoutMs} ms`)),
-      config.requestTimeoutMs,
+      () => controller.abort(new Error(`${join ? 'join' : 'push-pull'} timed out after ${deadline} ms`)),
+      deadline,
     )
     const onAbort = () => controller.abort(options.signal?.reason)
     options.signal?.addEventListener('abort', onAbort)
@@ -379,16 +385,10 @@ export class PushPullSync {
 
   private async answer(from: string, bytes: Uint8Array): Promise<Uint8Array> {
     const { ctx } = this
-    if (this.inflight >= ctx.config.maxConcurrentPushPull) {
-      ctx.stats.drops['sync-busy']++
-      throw new SyncRefusedError(
-        `push-pull refused: ${this.inflight} already in progress (maxConcurrentPushPull)`,
-        'busy',
-      )
-    }
     // A request counts as in progress until it is merged, signatures checked: the costly part,
-    // which may go on after the answer is sent.
-    this.inflight++
+    // which may go on after the answer is sent. A free slot is taken at once, not a tick later.
+    const wait = this.slot()
+    if (wait !== undefined) await wait
     let release = true
     try {
       let response: Uint8Array | undefined
@@ -406,12 +406,55 @@ export class PushPullSync {
       })
       if (msg.settled !== undefined) {
         release = false
-        void msg.settled.finally(() => this.inflight--)
+        void msg.settled.finally(() => this.release())
       }
       ctx.log.trace('served push-pull from %s (join=%s, %d claims)', from, msg.join, msg.claims)
       return response!
     } finally {
-      if (release) this.inflight--
+      if (release) this.release()
     }
+  }
+
+  /**
+   * Takes one of the maxConcurrentPushPull slots (undefined: taken at once), or a promise of one
+   * (up to requestTimeoutMs, in a line of at most SYNC_WAITING_PER_SLOT per slot); refuses with
+   * SyncRefusedError('busy') past either bound. Waiting, rather than refusing at once, is what a
+   * seed needs when a cluster starts at once: every joiner asks it within the same second, and
+   * refused joiners come back with fresh handshakes and requests, at the worst moment.
+   */
+  private slot(): Promise<void> | undefined {
+    const { ctx } = this
+    const max = ctx.config.maxConcurrentPushPull
+    if (this.inflight < max) {
+      this.inflight++
+      return undefined
+    }
+    const busy = () => {
+      ctx.stats.drops['sync-busy']++
+      return new SyncRefusedError(
+        `push-pull refused: ${this.inflight} already in progress (maxConcurrentPushPull)`,
+        'busy',
+      )
+    }
+    if (this.waiting.length >= max * SYNC_WAITING_PER_SLOT) return Promise.reject(busy())
+    return new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        ctx.clock.clearTimeout(timer)
+        resolve()
+      }
+      const timer = ctx.clock.setTimeout(() => {
+        const i = this.waiting.indexOf(wake)
+        if (i >= 0) this.waiting.splice(i, 1)
+        reject(busy())
+      }, ctx.config.requestTimeoutMs)
+      this.waiting.push(wake)
+    })
+  }
+
+  /** Gives a slot back, or hands it to the first request waiting for one (inflight unchanged). */
+  private release(): void {
+    const next = this.waiting.shift()
+    if (next !== undefined) next()
+    else this.inflight--
   }
 }

@@ -235,7 +235,7 @@ describe('bad input is dropped, counted, and changes nothing', () => {
     const state = (id: string) =>
       encodePushPull({ join: false, updates: [alive(id, 0, { signature: GOOD })], events: [], eventLtime: 0 })
 
-    it('beyond maxConcurrentPushPull -> sync-busy, refused until the work in flight is done', async () => {
+    it('beyond maxConcurrentPushPull a request waits for a slot, in a bounded line for a bounded time; past either -> sync-busy', async () => {
       let release = () => {}
       const slow: Verifier = {
         verify: () =>
@@ -243,20 +243,36 @@ describe('bad input is dropped, counted, and changes nothing', () => {
             release = () => resolve(true)
           }),
       }
-      const { m } = await lone('a', { ...keys, verifier: slow, config: { maxConcurrentPushPull: 1 } })
+      const config = { maxConcurrentPushPull: 1, requestTimeoutMs: 1000 }
+      const { m, clock } = await lone('a', { ...keys, verifier: slow, config })
       const response = await m.handleRequest('x', state('x'))
       assert.ok(response.byteLength > 0, 'the first one is served')
+      // the slot is held until x's claims are checked: the next four wait in line (4 per slot)
+      const waiting = ['w1', 'w2', 'w3', 'w4'].map((id) =>
+        m.handleRequest(id, state(id)).then(
+          () => id,
+          (e: Error) => e,
+        ),
+      )
+      await flushMicrotasks()
       const before = m.members()
       const stats = m.stats()
       await assert.rejects(m.handleRequest('y', state('y')), { name: 'SyncRefusedError', reason: 'busy' })
       checkDropped(m, before, stats, 'sync-busy')
-      release()
+      release() // x checked: its slot goes to w1
       await flushMicrotasks()
       assert.equal(m.member('x')?.state, 'alive')
-      await m.handleRequest('y', state('y'))
+      assert.equal(await waiting[0], 'w1')
+      // w1's check never ends: the others wait out requestTimeoutMs and are refused
+      clock.advance(1000)
+      for (const w of waiting.slice(1)) {
+        const err = await w
+        assert.ok(err instanceof Error && err.name === 'SyncRefusedError', String(err))
+      }
+      assert.equal(m.stats().drops['sync-busy'], stats.drops['sync-busy'] + 4)
       release()
       await flushMicrotasks()
-      assert.equal(m.member('y')?.state, 'alive')
+      assert.equal(m.member('w1')?.state, 'alive')
     })
 
     it('garbage, another version or an oversized state -> rejected and counted', async () => {

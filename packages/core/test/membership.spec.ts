@@ -94,7 +94,7 @@ describe('Membership lifecycle', () => {
   })
 
   it('join() rejects with JoinFailedError listing one error per seed when no seed answers', async () => {
-    const net = new SimNetwork({ seed: SEED, config: { requestTimeoutMs: 2000 } })
+    const net = new SimNetwork({ seed: SEED, config: { requestTimeoutMs: 2000, joinTimeoutMs: 2000 } })
     const a = net.addNode('a')
     const c = net.addNode('c')
     await a.start()

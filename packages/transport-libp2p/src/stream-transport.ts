@@ -288,7 +288,11 @@ export class StreamTransport implements Transport, Startable {
     }
   }
 
-  /** One push-pull exchange with a member, or with a seed multiaddr (with or without /p2p/). */
+  /**
+   * One push-pull exchange with a member, or with a seed multiaddr (with or without /p2p/),
+   * bounded by the caller's signal: the engine gives a join (joinTimeoutMs) longer than a
+   * periodic sync (requestTimeoutMs).
+   */
   async request(to: Peer | string, bytes: Uint8Array, options: { signal: AbortSignal }): Promise<Uint8Array> {
     this.counters.requestsSent++
     try {
@@ -296,7 +300,7 @@ export class StreamTransport implements Transport, Startable {
       if (bytes.byteLength > this.maxSyncBytes) {
         throw new MessageTooLargeError(`request of ${bytes.byteLength} bytes exceeds maxSyncBytes ${this.maxSyncBytes}`)
       }
-      const signal = AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs), this.status.shutdown.signal])
+      const signal = AbortSignal.any([options.signal, this.status.shutdown.signal])
       const target = typeof to === 'string' ? seedPeerId(to) : to.id
       if (target !== undefined) this.checkReachable(target)
       if (typeof to !== 'string') this.touch(to.id)
