@@ -25,7 +25,6 @@ import {
 import { CliError, EXIT } from './errors.ts'
 import { EventHandlerRunner, runQueryHandler } from './handler.ts'
 import { loadOrCreateKey, readPsk, readTokenFile, type Warn } from './keys.ts'
-import { createMetrics } from './metrics.ts'
 import { type AgentEvent, MEMBER_EVENTS, memberJson } from './model.ts'
 import { eventLine, type IO } from './output.ts'
 import { checkReachability, resolveMemberId } from './reachability.ts'
@@ -491,6 +490,9 @@ class Agent implements AgentControl {
   }
 
   async metrics() {
+    // loaded on the first scrape: an agent nobody scrapes never loads prom-client and what it
+    // pulls in (@opentelemetry/api, tdigest, bintrees)
+    const { createMetrics } = await import('./metrics.ts')
     const registry = createMetrics(this.service)
     return { contentType: registry.contentType, body: await registry.metrics() }
   }
