@@ -1,6 +1,5 @@
 import type { Explanation } from '@murmur/core'
-import Table from 'cli-table3'
-import type { AgentEvent, MemberJson } from './model.ts'
+import type { AgentEvent } from './model.ts'
 
 /** Where output goes; tests pass their own. */
 export interface IO {
@@ -36,45 +35,6 @@ export function formatTags(tags: Record<string, string>): string {
   return Object.entries(tags)
     .map(([k, v]) => `${k}=${v}`)
     .join(',')
-}
-
-/** The `murmur members` table. */
-export function membersTable(members: MemberJson[], color: boolean): string {
-  const table = new Table({
-    head: ['ID', 'NAME', 'ADDRESS', 'STATE', 'INC', 'TAGS', 'RTT'],
-    style: { head: color ? ['bold'] : [], border: color ? ['grey'] : [] },
-    chars: color
-      ? {}
-      : {
-          top: '',
-          'top-mid': '',
-          'top-left': '',
-          'top-right': '',
-          bottom: '',
-          'bottom-mid': '',
-          'bottom-left': '',
-          'bottom-right': '',
-          left: '',
-          'left-mid': '',
-          mid: '',
-          'mid-mid': '',
-          right: '',
-          'right-mid': '',
-          middle: '  ',
-        },
-  })
-  for (const m of members) {
-    table.push([
-      shortId(m.id),
-      m.name || '-',
-      m.addrs[0] ?? '-',
-      paint(m.state, m.degraded && m.state === 'alive' ? 'alive, degraded' : m.state, color),
-      String(m.incarnation),
-      formatTags(m.tags) || '-',
-      m.rttMs === null ? '-' : `${m.rttMs} ms`,
-    ])
-  }
-  return table.toString()
 }
 
 /** Why, in words: who accused, which probes failed, who confirmed, how long it took. */

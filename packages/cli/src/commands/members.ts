@@ -1,7 +1,7 @@
 import { Command, Option } from '@commander-js/extra-typings'
 import type { MemberJson } from '../model.ts'
 import { collect, parseTag } from '../options.ts'
-import { type IO, membersTable } from '../output.ts'
+import type { IO } from '../output.ts'
 import { apiOption, apiTokenFileOption, connect, jsonOption } from './common.ts'
 
 export function makeMembersCommand(io: IO) {
@@ -29,7 +29,9 @@ export function makeMembersCommand(io: IO) {
       const q = query.size > 0 ? `?${query}` : ''
       const { members } = await api.get<{ members: MemberJson[] }>(`/v1/members${q}`)
       if (o.sort !== undefined) members.sort(byKey(o.sort as SortKey))
-      io.out(o.json ? JSON.stringify(members) : membersTable(members, io.isTTY))
+      if (o.json) return io.out(JSON.stringify(members))
+      const { membersTable } = await import('../table.ts')
+      io.out(membersTable(members, io.isTTY))
     })
 }
 
