@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { setTimeout as delay } from 'node:timers/promises'
 import type { Member } from '@murmur/core'
 import { createMurmurNode, isQuicAddr, QuicUnavailableError } from '../src/index.ts'
 import { planQuic, type QuicLoad } from '../src/quic.ts'
@@ -53,6 +54,35 @@ describe('QUIC', function () {
     await victim.stop() // no leave: a crash as far as the others can tell
     for (const m of await Promise.all(deaths)) assert.equal(m.state, 'dead')
     for (const s of survivors) assert.equal(s.services.membership.stats().transport.stalledConnections, 0)
+  })
+
+  // A reaped QUIC connection is closed at once (quinn's close: what is in flight either way is
+  // dropped), where TCP's graceful close lets it arrive: a probe or an ack caught in a reap is lost,
+  // and with a budget some members are suspected and refute (README: QUIC). Deaths must not follow.
+  it('keeps a connection budget over QUIC: closes connections past it and dials again, without deaths', async () => {
+    const nodes = await net.cluster(6, { listen: [QUIC], membership: { maxConnections: 2 } })
+    await until(() => converged(nodes), 'convergence', AbortSignal.timeout(15_000))
+    const verdicts = { suspect: 0, dead: 0 }
+    for (const n of nodes) {
+      n.services.membership.addEventListener('member:suspect', () => verdicts.suspect++)
+      n.services.membership.addEventListener('member:dead', () => verdicts.dead++)
+    }
+    const before = nodes.map((n) => n.services.membership.stats().transport)
+    await until(
+      () =>
+        nodes.every((n, i) => {
+          const t = n.services.membership.stats().transport
+          return (
+            t.connectionsReaped > before[i].connectionsReaped && t.handshakes.outbound > before[i].handshakes.outbound
+          )
+        }),
+      'every node to reap a connection and dial again',
+      AbortSignal.timeout(15_000),
+    )
+    await delay(3000) // a few suspicion timeouts (FAST: 0.9-1.8 s) for a false suspicion to become a death
+    await until(() => converged(nodes), 'one view again', AbortSignal.timeout(10_000))
+    console.log(`      budget over QUIC: ${verdicts.suspect} suspicions, ${verdicts.dead} deaths`)
+    assert.equal(verdicts.dead, 0)
   })
 
   it('mixes with TCP: a node on both is reached over TCP from a TCP-only node, over QUIC from a QUIC-only one', async () => {
