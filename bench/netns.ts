@@ -5,7 +5,7 @@
  * alive again, and the verdicts each side reached about its own members (false deaths), during
  * the cut and after the heal; for silent cuts (packets dropped) and error cuts (sends refused).
  *
- *   npm run bench:netns -- [--nodes 10] [--profile lan] [--cut 60] [--runs 3] [--mode silent --mode error] [--sockets] [--timeline]
+ *   npm run bench:netns -- [--nodes 10] [--profile lan] [--cut 60] [--runs 3] [--mode silent --mode error] [--sockets] [--timeline] [--transport tcp|quic]
  *
  * Needs root, `ip` and `iptables`. JSON on stdout, progress on stderr. The namespaces and agents
  * are the integration tests' (test/fixtures/netns.ts), loaded from its build.
@@ -30,7 +30,9 @@ interface NetnsCluster {
 }
 interface Fixture {
   netnsUnsupported(): string | undefined
-  NetnsCluster: { start(n: number, o: { profile: string; spawnConcurrency?: number }): Promise<NetnsCluster> }
+  NetnsCluster: {
+    start(n: number, o: { profile: string; spawnConcurrency?: number; transport?: string }): Promise<NetnsCluster>
+  }
   runPartition(c: NetnsCluster, o: Record<string, unknown>): Promise<PartitionResult>
 }
 
@@ -47,6 +49,8 @@ async function main(): Promise<number> {
       'heal-bound': { type: 'string', default: '120' },
       sockets: { type: 'boolean', default: false },
       timeline: { type: 'boolean', default: false },
+      // what the agents listen on: TCP (Noise, Yamux) or QUIC alone
+      transport: { type: 'string', default: 'tcp' },
     },
   })
   const log = (line: string) => process.stderr.write(`bench:netns: ${line}\n`)
@@ -62,8 +66,8 @@ async function main(): Promise<number> {
   const results: PartitionResult[] = []
   for (const mode of values.mode as CutMode[]) {
     for (let r = 1; r <= runs; r++) {
-      log(`${mode} cut, run ${r}/${runs}: ${n} agents, ${profile}, ${values.cut} s`)
-      const c = await fixture.NetnsCluster.start(n, { profile })
+      log(`${mode} cut, run ${r}/${runs}: ${n} agents, ${profile}, ${values.transport}, ${values.cut} s`)
+      const c = await fixture.NetnsCluster.start(n, { profile, transport: values.transport })
       try {
         await c.waitFor(() => c.converged(), 60_000, 'join convergence')
         const result = await fixture.runPartition(c, {
@@ -79,7 +83,7 @@ async function main(): Promise<number> {
           timeline: values.timeline,
           log,
         })
-        results.push({ run: r, detectBoundMs: detectBoundMs(profile, n), ...result })
+        results.push({ run: r, transport: values.transport, detectBoundMs: detectBoundMs(profile, n), ...result })
       } finally {
         await c.teardown()
       }
