@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Member } from '@murmur/core'
 import { createMurmurNode, isQuicAddr, QuicUnavailableError } from '../src/index.ts'
@@ -120,6 +121,37 @@ describe('QUIC', function () {
       AbortSignal.timeout(10_000),
     )
     assert.ok(seed.getConnections(worker.peerId).every((c) => isQuicAddr(c.remoteAddr.toString())))
+  })
+
+  describe('the browser entry', () => {
+    const SRC = new URL('../../src/', import.meta.url)
+    /** Every source file `entry` loads through relative imports (static and dynamic), itself included. */
+    const reach = (entry: string): Map<string, string> => {
+      const seen = new Map<string, string>()
+      const visit = (file: string) => {
+        if (seen.has(file)) return
+        const text = readFileSync(new URL(file, SRC), 'utf8')
+        seen.set(file, text)
+        // `import type` / `export type` are erased at compile time: they load nothing
+        for (const m of text.matchAll(/\b(?:import|export)(\s+type)?\s[^']*?from\s*'\.\/([\w-]+\.ts)'/g)) {
+          if (m[1] === undefined) visit(m[2])
+        }
+        for (const m of text.matchAll(/\bimport\(\s*'\.\/([\w-]+\.ts)'/g)) visit(m[1])
+      }
+      visit(entry)
+      return seen
+    }
+
+    it('never reaches QUIC (the native module is for Node only)', () => {
+      const files = reach('browser.ts')
+      assert.ok(files.has('membership-service.ts'), 'the walk follows imports')
+      for (const [file, text] of files) {
+        assert.notEqual(file, 'quic.ts')
+        assert.ok(!text.includes("'@chainsafe/libp2p-quic'"), `${file} imports @chainsafe/libp2p-quic`)
+      }
+      // the same walk from the Node entry finds it, so the check above can fail
+      assert.ok(reach('create-node.ts').has('quic.ts'))
+    })
   })
 
   describe('planQuic', () => {
