@@ -3,7 +3,6 @@ import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p } from '@libp2p/interface'
-import { preSharedKey } from '@libp2p/pnet'
 import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
@@ -127,7 +126,10 @@ export async function createNode(options: CreateMurmurNodeOptions): Promise<Libp
     connectionEncrypters: [noise()],
     // window updates only when half the window is due, no keep-alive of its own (yamux.ts)
     streamMuxers: [frugalYamux()],
-    ...(options.psk === undefined ? {} : { connectionProtector: preSharedKey({ psk: options.psk }) }),
+    // loaded only with a key: most nodes run without one, and it costs an idle agent ~0.3 MB
+    ...(options.psk === undefined
+      ? {}
+      : { connectionProtector: (await import('@libp2p/pnet')).preSharedKey({ psk: options.psk }) }),
     ...(options.allow === undefined ? {} : { connectionGater: allowListGater(options.allow) }),
     connectionMonitor: CONNECTION_MONITOR,
     connectionManager: {
