@@ -88,6 +88,11 @@ export const SEND_BUFFER_BYTES = 256 * 1024
 export const MIN_STALL_TIMEOUT_MS = 1000
 export const STALL_TIMEOUT_DIVISOR = 5
 
+/** The stall timeout for a request timeout of `timeoutMs`: max(MIN_STALL_TIMEOUT_MS, timeoutMs / STALL_TIMEOUT_DIVISOR). */
+export function stallTimeoutFor(timeoutMs: number): number {
+  return Math.max(MIN_STALL_TIMEOUT_MS, timeoutMs / STALL_TIMEOUT_DIVISOR)
+}
+
 /** Public keys cached by the signature verifier (one per member id seen). */
 export const MAX_CACHED_KEYS = 4096
 

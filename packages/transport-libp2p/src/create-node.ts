@@ -5,8 +5,10 @@ import { identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p } from '@libp2p/interface'
 import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
+import { resolveConfig } from '@murmur/core'
 import { createLibp2p } from 'libp2p'
 import { coalescingTcp } from './coalesce.ts'
+import { stallTimeoutFor } from './constants.ts'
 import type { CreateMurmurNodeOptions, MembershipService, RelayLimits } from './index.ts'
 import { MembershipServiceImpl } from './membership-service.ts'
 import { planQuic } from './quic.ts'
@@ -107,6 +109,7 @@ export async function createNode(options: CreateMurmurNodeOptions): Promise<Libp
     join: options.join ?? [],
     want: options.quic,
     psk: options.psk !== undefined,
+    handshakeTimeoutMs: stallTimeoutFor(resolveConfig({ ...init.config, profile: init.profile }).requestTimeoutMs),
   })
   if (quic.warning !== undefined) process.emitWarning(quic.warning, { code: 'MURMUR_QUIC_UNAVAILABLE' })
   const listen = quic.listen

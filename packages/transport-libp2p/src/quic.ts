@@ -71,6 +71,14 @@ export interface QuicWanted {
   want: boolean | undefined
   /** The node is in a private network (a pre-shared key). */
   psk: boolean
+  /**
+   * The membership transport's stall timeout, which bounds one dial attempt (stream-transport.ts
+   * dial). The QUIC dial does not heed the attempt's AbortSignal, and libp2p joins a new dial to
+   * one still pending to the same peer, so without this a dial begun during a cut held up the
+   * next ones for the package's 5 s handshake timeout: one silent 60 s cut of 10 agents (lan,
+   * docs/bench/issue-12) took 4.0 s after the heal to a first contact, against TCP's 0.1 s.
+   */
+  handshakeTimeoutMs: number
 }
 
 /** The transports and listen addresses a node starts with, QUIC decided. */
@@ -103,7 +111,9 @@ export async function planQuic(w: QuicWanted, load: () => Promise<QuicLoad> = lo
   }
   if (!asked && (w.want === false || w.psk || !w.join.some(isQuicAddr))) return { listen: w.listen }
   const loaded = await load()
-  if ('quic' in loaded) return { transport: loaded.quic(QUIC_OPTIONS), listen: w.listen }
+  if ('quic' in loaded) {
+    return { transport: loaded.quic({ ...QUIC_OPTIONS, handshakeTimeout: w.handshakeTimeoutMs }), listen: w.listen }
+  }
   const rest = w.listen.filter((a) => !isQuicAddr(a))
   const why = `QUIC is not available here (@chainsafe/libp2p-quic: ${loaded.error.message.split('\n')[0]})`
   if (quicListen.length > 0 && rest.length === 0) {

@@ -18,11 +18,10 @@ import {
   MAX_OUTBOUND_PACKET_STREAMS,
   MAX_OUTBOUND_SYNC_STREAMS,
   MAX_SYNC_STREAMS_PER_PEER,
-  MIN_STALL_TIMEOUT_MS,
   PROTOCOL_PREFIX,
   protocolsFor,
-  STALL_TIMEOUT_DIVISOR,
   SYNC_BUFFER_FRAMES,
+  stallTimeoutFor,
 } from './constants.ts'
 import { PeerBlockedError, PeerNotAllowedError, StalledConnectionError, TransportStoppedError } from './errors.ts'
 import { type InboundContext, SyncLimits, servePacketStream, serveSyncStream } from './inbound.ts'
@@ -180,7 +179,7 @@ export class StreamTransport implements Transport, Startable {
     )
     this.maxChannels = init.maxChannels ?? MAX_CHANNELS
     this.channelIdleMs = init.channelIdleMs ?? Math.max(CHANNEL_IDLE_MS, 2 * init.timeoutMs)
-    this.stallTimeoutMs = init.stallTimeoutMs ?? Math.max(MIN_STALL_TIMEOUT_MS, init.timeoutMs / STALL_TIMEOUT_DIVISOR)
+    this.stallTimeoutMs = init.stallTimeoutMs ?? stallTimeoutFor(init.timeoutMs)
     this.maxConnections = init.maxConnections
     this.activeMs = init.activeMs ?? DEFAULT_ACTIVE_MS
     this.slowDialMs = init.slowDialMs ?? DEFAULT_ACTIVE_MS

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Member } from '@murmur/core'
 import { createMurmurNode, isQuicAddr, QuicUnavailableError } from '../src/index.ts'
-import { planQuic, type QuicLoad } from '../src/quic.ts'
+import { planQuic, QUIC_OPTIONS, type QuicLoad } from '../src/quic.ts'
 import { muxerPing } from '../src/stream-utils.ts'
 import { addrsOf, converged, FAST, type MurmurNode, Nodes, nextEvent, until } from './helpers.ts'
 
@@ -156,7 +156,13 @@ describe('QUIC', function () {
 
   describe('planQuic', () => {
     const failing = async (): Promise<QuicLoad> => ({ error: new Error('Cannot find native binding') })
-    const working = async (): Promise<QuicLoad> => ({ quic: () => () => ({}) as never })
+    const given: unknown[] = []
+    const working = async (): Promise<QuicLoad> => ({
+      quic: (options) => {
+        given.push(options)
+        return () => ({}) as never
+      },
+    })
 
     it('loads nothing for a node without QUIC addresses', async () => {
       let loads = 0
@@ -164,7 +170,10 @@ describe('QUIC', function () {
         loads++
         return working()
       }
-      const plan = await planQuic({ listen: [TCP], join: ['/ip4/10.0.0.1/tcp/1'], want: undefined, psk: false }, count)
+      const plan = await planQuic(
+        { listen: [TCP], join: ['/ip4/10.0.0.1/tcp/1'], want: undefined, psk: false, handshakeTimeoutMs: 2000 },
+        count,
+      )
       assert.deepEqual(plan, { listen: [TCP] })
       assert.equal(loads, 0)
     })
@@ -175,15 +184,20 @@ describe('QUIC', function () {
         { listen: [TCP], join: ['/ip4/10.0.0.1/udp/1/quic-v1'], want: undefined },
         { listen: [TCP], join: [], want: true },
       ]) {
-        const plan = await planQuic({ ...w, psk: false }, working)
+        const plan = await planQuic({ ...w, psk: false, handshakeTimeoutMs: 2000 }, working)
         assert.equal(typeof plan.transport, 'function', JSON.stringify(w))
         assert.deepEqual(plan.listen, w.listen)
         assert.equal(plan.warning, undefined)
+        // a dial attempt is bounded by the stall timeout over QUIC too (its dial ignores the signal)
+        assert.deepEqual(given.at(-1), { ...QUIC_OPTIONS, handshakeTimeout: 2000 })
       }
     })
 
     it('starts without QUIC, with a warning, when the native module does not load', async () => {
-      const plan = await planQuic({ listen: [TCP, QUIC], join: [], want: undefined, psk: false }, failing)
+      const plan = await planQuic(
+        { listen: [TCP, QUIC], join: [], want: undefined, psk: false, handshakeTimeoutMs: 2000 },
+        failing,
+      )
       assert.equal(plan.transport, undefined)
       assert.deepEqual(plan.listen, [TCP])
       assert.match(
@@ -194,23 +208,32 @@ describe('QUIC', function () {
 
     it('throws QuicUnavailableError when nothing is left to listen on', async () => {
       await assert.rejects(
-        planQuic({ listen: [QUIC], join: [], want: undefined, psk: false }, failing),
+        planQuic({ listen: [QUIC], join: [], want: undefined, psk: false, handshakeTimeoutMs: 2000 }, failing),
         (err: Error) => err.name === 'QuicUnavailableError' && err instanceof QuicUnavailableError,
       )
-      await assert.rejects(planQuic({ listen: [QUIC], join: [], want: false, psk: false }, working), {
-        name: 'QuicUnavailableError',
-      })
+      await assert.rejects(
+        planQuic({ listen: [QUIC], join: [], want: false, psk: false, handshakeTimeoutMs: 2000 }, working),
+        {
+          name: 'QuicUnavailableError',
+        },
+      )
     })
 
     it('refuses QUIC in a private network (libp2p skips pnet on QUIC) and loads nothing for a QUIC seed', async () => {
-      await assert.rejects(planQuic({ listen: [QUIC], join: [], want: undefined, psk: true }, working), {
-        name: 'InvalidArgumentError',
-      })
-      await assert.rejects(planQuic({ listen: [TCP], join: [], want: true, psk: true }, working), {
-        name: 'InvalidArgumentError',
-      })
+      await assert.rejects(
+        planQuic({ listen: [QUIC], join: [], want: undefined, psk: true, handshakeTimeoutMs: 2000 }, working),
+        {
+          name: 'InvalidArgumentError',
+        },
+      )
+      await assert.rejects(
+        planQuic({ listen: [TCP], join: [], want: true, psk: true, handshakeTimeoutMs: 2000 }, working),
+        {
+          name: 'InvalidArgumentError',
+        },
+      )
       const plan = await planQuic(
-        { listen: [TCP], join: ['/ip4/10.0.0.1/udp/1/quic-v1'], want: undefined, psk: true },
+        { listen: [TCP], join: ['/ip4/10.0.0.1/udp/1/quic-v1'], want: undefined, psk: true, handshakeTimeoutMs: 2000 },
         failing,
       )
       assert.deepEqual(plan, { listen: [TCP] })
