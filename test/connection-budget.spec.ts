@@ -83,14 +83,8 @@ describe('integration: connection budget (--max-connections)', function () {
     )
 
     const victim = c.agents[N - 1]
-    const survivors = c.agents.slice(0, -1)
-    c.signal(victim, 'SIGKILL')
     const bound = MAX + 8 * PROBE
-    const took = await c.waitFor(
-      () => survivors.every((s) => c.seen(s, victim)?.state === 'dead'),
-      bound,
-      'every survivor to mark the victim dead',
-    )
+    const { survivors, took } = await c.killAndAwaitDead(victim, bound)
     console.log(`      kill -9 detected by all ${survivors.length} survivors in ${took} ms (bound ${bound} ms)`)
     const falseDeaths = c.events.filter(
       (x) => x.e.event === 'member:dead' && 'id' in x.e && x.e.id !== victim.id && Date.parse(x.e.time) >= since,

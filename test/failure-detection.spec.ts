@@ -22,16 +22,9 @@ describe('integration: failure detection (kill -9, SIGSTOP)', function () {
     const c = cluster
     await c.waitFor(() => c.converged(), 30_000, 'convergence')
     const victim = c.agents[N - 1]
-    const survivors = c.agents.slice(0, -1)
-    const killedAt = Date.now()
-    c.signal(victim, 'SIGKILL')
     // bound: the longest suspicion plus a few probe periods to notice (scaled by local health)
     const bound = MAX + 8 * PROBE
-    const took = await c.waitFor(
-      () => survivors.every((s) => c.seen(s, victim)?.state === 'dead'),
-      bound,
-      'every survivor to mark the victim dead',
-    )
+    const { killedAt, survivors, took } = await c.killAndAwaitDead(victim, bound)
     const deaths = c.eventsAbout(victim, 'member:dead', killedAt)
     assert.equal(deaths.length, survivors.length, 'each survivor declares it dead exactly once')
     const reasons = deaths.map((d) => (d.e as MemberJson).reason!)

@@ -74,16 +74,9 @@ describe('integration: QUIC (murmur agent --listen /ip4/127.0.0.1/udp/0/quic-v1)
       for (const m of c.agents) if (m !== o) assert.deepEqual(c.seen(o, m)?.addrs, m.addrs)
     }
     const victim = c.agents[N - 1]
-    const survivors = c.agents.slice(0, -1)
-    const killedAt = Date.now()
-    c.signal(victim, 'SIGKILL')
     // no connection reset on UDP: the survivors learn it only from unanswered probes
     const bound = MAX + 8 * PROBE
-    const took = await c.waitFor(
-      () => survivors.every((s) => c.seen(s, victim)?.state === 'dead'),
-      bound,
-      'every survivor to mark the victim dead',
-    )
+    const { killedAt, survivors, took } = await c.killAndAwaitDead(victim, bound)
     assert.equal(c.eventsAbout(victim, 'member:dead', killedAt).length, survivors.length)
     assert.ok(c.converged(survivors), 'no survivor lost another on the way')
     console.log(`      detection over QUIC: all survivors in ${took} ms (bound ${bound} ms)`)
