@@ -28,6 +28,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { type AgentEvent, type AgentProcess, ApiClient, spawnAgent } from '@murmur/cli'
 import { PROFILES, type Profile, resolveConfig, suspicionTimeout } from '@murmur/core'
+import type { TransportStats } from '@murmur/libp2p'
 import { cpuSeconds, rssMB } from './lib/proc.ts'
 import { pool } from './lib/runner.ts'
 import { mean, round } from './lib/stats.ts'
@@ -36,14 +37,11 @@ const USAGE =
   'usage: node bench/dist/connections.js [--nodes N (default 100)] [--budget B (default 20)] ' +
   '[--window S (default 300)] [--settle S (default 20)] [--profile lan|wan|local] [--spawn-concurrency C (default 4)]'
 
-interface Transport {
-  connections: number
-  handshakes: { outbound: number; inbound: number }
-  dialMs: number
-  slowDials: number
-  dialFailures: number
-  connectionsReaped: number
-}
+/** The connection counters an agent reports in GET /v1/info stats.transport. */
+type Transport = Pick<
+  TransportStats,
+  'connections' | 'handshakes' | 'dialMs' | 'slowDials' | 'dialFailures' | 'connectionsReaped'
+>
 
 const running = new Set<AgentProcess>()
 const killAll = () => {

@@ -149,8 +149,8 @@ export class GossipLoop {
    * join's second sync (PushPullSync.afterJoin) fills the table meanwhile.
    */
   private preferConnected(targets: MemberRecord[]): MemberRecord[] {
-    let far = 0
-    for (const t of targets) if (isLive(t.state) && this.outbox.connected(t.id) === false) far++
+    const isFar = targets.map((t) => isLive(t.state) && this.outbox.connected(t.id) === false)
+    const far = isFar.filter(Boolean).length
     if (far === 0) return targets
     const chosen = new Set(targets.map((t) => t.id))
     const near = this.ctx.list.sample(
@@ -159,12 +159,12 @@ export class GossipLoop {
     )
     let k = 0
     const out: MemberRecord[] = []
-    for (const t of targets) {
-      if (!isLive(t.state) || this.outbox.connected(t.id) !== false) out.push(t)
+    targets.forEach((t, i) => {
+      if (!isFar[i]) out.push(t)
       else if (k < near.length) out.push(near[k++]!)
       else if (this.mayDial()) out.push(t)
       else this.ctx.stats.gossipDialsSkipped++
-    }
+    })
     return out
   }
 
