@@ -33,35 +33,30 @@ export function coalescingTcp(init?: TCPOptions): (components: TCPComponents) =>
  * a Node socket (others are left as they are).
  */
 export function coalesceWrites(transport: Transport): Transport {
-  return new Proxy(transport, {
-    get(target, prop) {
-      if (prop === 'dial') {
-        return (ma: Parameters<Transport['dial']>[0], options: Parameters<Transport['dial']>[1]) =>
-          target.dial(ma, { ...options, upgrader: corkingUpgrader(options.upgrader) })
-      }
-      if (prop === 'createListener') {
-        return (options: Parameters<Transport['createListener']>[0]) =>
-          target.createListener({ ...options, upgrader: corkingUpgrader(options.upgrader) })
-      }
-      const value: unknown = Reflect.get(target, prop, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
+  return overriding(transport, {
+    dial: (ma, options) => transport.dial(ma, { ...options, upgrader: corkingUpgrader(options.upgrader) }),
+    createListener: (options) => transport.createListener({ ...options, upgrader: corkingUpgrader(options.upgrader) }),
   })
 }
 
 function corkingUpgrader(upgrader: Upgrader): Upgrader {
-  return new Proxy(upgrader, {
-    get(target, prop) {
-      if (prop === 'upgradeOutbound') {
-        return (maConn: MultiaddrConnection, options: Parameters<Upgrader['upgradeOutbound']>[1]) =>
-          target.upgradeOutbound(corkWrites(maConn), options)
-      }
-      if (prop === 'upgradeInbound') {
-        return (maConn: MultiaddrConnection, options: Parameters<Upgrader['upgradeInbound']>[1]) =>
-          target.upgradeInbound(corkWrites(maConn), options)
-      }
-      const value: unknown = Reflect.get(target, prop, target)
-      return typeof value === 'function' ? value.bind(target) : value
+  return overriding(upgrader, {
+    upgradeOutbound: (maConn, options) => upgrader.upgradeOutbound(corkWrites(maConn), options),
+    upgradeInbound: (maConn, options) => upgrader.upgradeInbound(corkWrites(maConn), options),
+  })
+}
+
+/**
+ * `target` with some of its methods replaced: every other property reads through to it, methods
+ * bound to it (libp2p's components are class instances whose symbols and private fields must
+ * stay theirs, so a wrapper object would not do).
+ */
+export function overriding<T extends object>(target: T, methods: Partial<T>): T {
+  return new Proxy(target, {
+    get(t, prop) {
+      if (Object.hasOwn(methods, prop)) return methods[prop as keyof T]
+      const value: unknown = Reflect.get(t, prop, t)
+      return typeof value === 'function' ? value.bind(t) : value
     },
   })
 }

@@ -14,6 +14,7 @@
 import { type YamuxMuxerInit, yamux } from '@chainsafe/libp2p-yamux'
 import { StreamState } from '@chainsafe/libp2p-yamux/stream'
 import type { StreamMuxerFactory } from '@libp2p/interface'
+import { overriding } from './coalesce.ts'
 
 /** The parts of a YamuxStream this relies on (private in its typings). */
 interface WindowedStream {
@@ -32,23 +33,17 @@ export function frugalYamux(init: YamuxMuxerInit = {}): () => StreamMuxerFactory
   const factory = yamux({ enableKeepAlive: false, ...init })
   return () => {
     const muxerFactory = factory()
-    return new Proxy(muxerFactory, {
-      get(target, prop) {
-        if (prop === 'createStreamMuxer') {
-          return (...args: Parameters<StreamMuxerFactory['createStreamMuxer']>) => {
-            const muxer = target.createStreamMuxer(...args)
-            const creator = muxer as unknown as StreamCreator
-            if (typeof creator._newStream === 'function') {
-              const newStream = creator._newStream
-              creator._newStream = function (this: unknown, ...streamArgs: unknown[]) {
-                return lazyWindowUpdates(newStream.apply(this, streamArgs))
-              }
-            }
-            return muxer
+    return overriding(muxerFactory, {
+      createStreamMuxer: (...args: Parameters<StreamMuxerFactory['createStreamMuxer']>) => {
+        const muxer = muxerFactory.createStreamMuxer(...args)
+        const creator = muxer as unknown as StreamCreator
+        if (typeof creator._newStream === 'function') {
+          const newStream = creator._newStream
+          creator._newStream = function (this: unknown, ...streamArgs: unknown[]) {
+            return lazyWindowUpdates(newStream.apply(this, streamArgs))
           }
         }
-        const value: unknown = Reflect.get(target, prop, target)
-        return typeof value === 'function' ? value.bind(target) : value
+        return muxer
       },
     })
   }
