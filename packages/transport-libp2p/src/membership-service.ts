@@ -195,12 +195,18 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
     this.refreshAddresses()
   }
 
-  /** The engine's transport: packets and push-pull on StreamTransport, report fetches on their own protocol. */
+  /**
+   * The engine's transport: packets and push-pull on StreamTransport, with its connection hints
+   * (connected: gossip prefers members with a connection; opening: a probe's clock waits for its
+   * connection), report fetches on their own protocol.
+   */
   private engineTransport(): Transport {
     const transport = this.transport
     const reports = this.reportProtocol
     return {
       send: (to, bytes) => transport.send(to, bytes),
+      connected: (id) => transport.connected(id),
+      opening: (id) => transport.opening(id),
       request: (to, bytes, options) => transport.request(to, bytes, options),
       fetch: (to, bytes, options) => reports.fetch(to, bytes, options),
       listen: (handlers) => {

@@ -47,6 +47,9 @@ describe('connection budget (maxConnections)', function () {
     const dials = after.reduce((n, s, i) => n + s.handshakes.outbound - before[i].handshakes.outbound, 0)
     assert.ok(reaped > 0, 'connections past the budget are closed')
     assert.ok(dials > 0, 'and probes to members we hold no connection to dial again')
+    // the engine sees the transport's hints: a probe that dials waits for its connection
+    const firstContacts = nodes.reduce((n, m) => n + m.services.membership.stats().firstContactProbes, 0)
+    assert.ok(firstContacts > 0, 'probes whose clock waited for their connection')
     const mean = held.reduce((a, b) => a + b, 0) / held.length
     // the budget is enforced after each new connection, and a connection in use within the probe
     // timeout is kept: a node holds the budget plus the one or two it is using right now
