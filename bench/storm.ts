@@ -69,6 +69,8 @@ export interface StormResult {
   suspicions: number
   /** Accusations by what their accuser saw fail, e.g. {"direct timeout, timeout": 12}. */
   failedProbes: Record<string, number>
+  /** When each distinct accusation was first heard, in seconds after the last ready (negative: before it). */
+  suspicionTimes: number[]
   /** member:dead events, every observer's. */
   deaths: number
   cpu: { toReadySeconds: number; toConvergeSeconds: number; quietCores: number }
@@ -76,6 +78,62 @@ export interface StormResult {
   notAlive: Record<string, number>
   /** Suspicions per accused agent (name), the worst first: whom the storm hit. */
   suspectedMost: Array<[string, number]>
+  /**
+   * Sums over every agent of its counters at the end (GET /v1/info): what the storm cost and why
+   * probes failed (a dial slower than the probe timeout, a round our own stall made inconclusive).
+   */
+  counters: StormCounters
+}
+
+export interface StormCounters {
+  probes: number
+  inconclusiveProbes: number
+  /** Probes whose clock waited for their connection to open, and those whose connectGraceMs ran out first. */
+  firstContactProbes: number
+  connectGraceExpired: number
+  stalls: number
+  handshakes: number
+  slowDials: number
+  dialFailures: number
+  /** Mean time to open an outbound connection, ms. */
+  meanDialMs: number
+}
+
+interface InfoStats {
+  stats: {
+    probes: number
+    inconclusiveProbes: number
+    firstContactProbes: number
+    connectGraceExpired: number
+    stalls: number
+    transport?: {
+      handshakes: { outbound: number; inbound: number }
+      slowDials: number
+      dialFailures: number
+      dialMs: number
+    }
+  }
+}
+
+/** StormCounters summed over the agents that answer (one that does not is left out). */
+async function countersOf(agents: AgentProcess[]): Promise<StormCounters> {
+  const infos = await Promise.all(
+    agents.map((a) => new ApiClient(a.api).get<InfoStats>('/v1/info').catch(() => undefined)),
+  )
+  const sum = (f: (s: InfoStats['stats']) => number | undefined) =>
+    infos.reduce((n, i) => n + (i === undefined ? 0 : (f(i.stats) ?? 0)), 0)
+  const outbound = sum((s) => s.transport?.handshakes.outbound)
+  return {
+    probes: sum((s) => s.probes),
+    inconclusiveProbes: sum((s) => s.inconclusiveProbes),
+    firstContactProbes: sum((s) => s.firstContactProbes),
+    connectGraceExpired: sum((s) => s.connectGraceExpired),
+    stalls: sum((s) => s.stalls),
+    handshakes: outbound,
+    slowDials: sum((s) => s.transport?.slowDials),
+    dialFailures: sum((s) => s.transport?.dialFailures),
+    meanDialMs: outbound === 0 ? 0 : round(sum((s) => s.transport?.dialMs) / outbound, 1),
+  }
 }
 
 /** Every agent process started here and not yet confirmed gone: SIGKILLed by PID on exit. */
@@ -96,6 +154,13 @@ function count(xs: Array<string | null>): Record<string, number> {
   const out: Record<string, number> = {}
   for (const x of xs) if (x !== null) out[x] = (out[x] ?? 0) + 1
   return out
+}
+
+/** The time each distinct accusation (key) was first heard, earliest first. */
+function firstHeard(xs: Array<{ key: string; at: number }>): number[] {
+  const first = new Map<string, number>()
+  for (const x of xs) if (!first.has(x.key)) first.set(x.key, x.at)
+  return [...first.values()].sort((a, b) => a - b)
 }
 
 async function loadavg(): Promise<string> {
@@ -213,6 +278,9 @@ export async function runStorm(options: StormOptions = {}): Promise<StormResult>
       },
       suspectEvents: accusations.filter((x) => x.event === 'member:suspect').length,
       suspicions: new Set(accusations.filter((x) => x.event === 'member:suspect').map((x) => x.key)).size,
+      suspicionTimes: firstHeard(accusations.filter((x) => x.event === 'member:suspect')).map((at) =>
+        round((at - lastReady) / 1000, 1),
+      ),
       failedProbes: count(accusations.filter((x) => x.event === 'member:suspect').map((x) => x.firstHand)),
       deaths: accusations.filter((x) => x.event === 'member:dead').length,
       notAlive: count(
@@ -221,6 +289,7 @@ export async function runStorm(options: StormOptions = {}): Promise<StormResult>
           .map((state) => (state === 'alive' ? null : state)),
       ),
       suspectedMost: [...perAgent].sort((a, b) => b[1] - a[1]).slice(0, 5),
+      counters: await countersOf(agents),
     }
   } finally {
     await Promise.all(agents.map((a) => stopAgent(a, 2000).catch(() => killHard(a))))

@@ -11,6 +11,16 @@ export interface SwimConfig {
   probeIntervalMs: number
   /** How long to wait for a direct ack before asking others to probe; scaled by health. @default 500 */
   probeTimeoutMs: number
+  /**
+   * A probe whose ping has to wait for a connection to its target (a first contact over a
+   * transport with connections: a dial and a handshake) starts its clock when the connection is
+   * open, but at the latest this long after the ping: the set-up is our side's cost, which a busy
+   * host or a start storm makes slow, not the target's failure to answer. A dial that fails
+   * starts the clock at once. What it costs: a crashed member we hold no connection to, whose
+   * host does not refuse the dial, is suspected up to this much later. 0: the clock starts at the
+   * ping. Scaled by health. @default 2000 (wan: 10000)
+   */
+  connectGraceMs: number
   /** Members asked to probe indirectly (ping-req) when a direct probe fails. @default 3 */
   indirectChecks: number
   /**
@@ -199,6 +209,7 @@ export const PROFILES: readonly Profile[] = ['lan', 'wan', 'local']
 export const DEFAULTS = {
   probeIntervalMs: 1000, // memberlist LAN ProbeInterval
   probeTimeoutMs: 500, // memberlist LAN ProbeTimeout: a LAN round trip with slack
+  connectGraceMs: 2000, // our own (memberlist's UDP has no connection to set up): two probe intervals
   indirectChecks: 3, // memberlist IndirectChecks
   suspicionMult: 4, // memberlist SuspicionMult
   suspicionMaxTimeoutMult: 6, // memberlist SuspicionMaxTimeoutMult
@@ -252,6 +263,7 @@ export const PRESETS: Record<Profile, Partial<SwimConfig>> = {
   wan: {
     probeIntervalMs: 5000,
     probeTimeoutMs: 3000,
+    connectGraceMs: 10_000,
     suspicionMult: 6,
     pushPullIntervalMs: 60_000,
     requestTimeoutMs: 30_000,
@@ -315,6 +327,7 @@ const positiveInts: (keyof SwimConfig)[] = [
 ]
 const nonNegativeInts: (keyof SwimConfig)[] = [
   'indirectChecks',
+  'connectGraceMs',
   'gossipNodes',
   'gossipToTheDeadMs',
   'pushPullIntervalMs',

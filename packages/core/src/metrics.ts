@@ -98,6 +98,13 @@ export interface MembershipStats {
    * own host stalled), so a missing ack proves nothing about the target (stallAwareness).
    */
   inconclusiveProbes: number
+  /**
+   * Our probe rounds whose ping had to wait for a connection to its target (a first contact):
+   * their clock started once it was open (Transport.opening).
+   */
+  firstContactProbes: number
+  /** Of those, the rounds whose clock started because connectGraceMs ran out before the connection opened. */
+  connectGraceExpired: number
   /** Stalls of our own host noticed: a probe tick, or the host's event loop, more than probeTimeoutMs late (stallAwareness). */
   stalls: number
   /** Queries we asked (query()). */
@@ -157,6 +164,8 @@ export function newStats(): MembershipStats {
     userEvents: 0,
     oversizedAckPayloads: 0,
     inconclusiveProbes: 0,
+    firstContactProbes: 0,
+    connectGraceExpired: 0,
     stalls: 0,
     unsendable: 0,
     tombstonesEvicted: 0,

@@ -33,6 +33,8 @@ interface OwnProbe {
   failDue: number
   /** The most any of this round's timers ran late, in ms. */
   lateMs: number
+  /** Set while the round waits for a connection to the target to open (a first contact). */
+  graceTimer: TimerId
 }
 
 interface Relay {
@@ -75,9 +77,17 @@ export class Prober {
     private readonly send: PacketSender,
     private readonly ackPayload: () => Uint8Array,
     private readonly onResult: (result: ProbeResult) => void,
+    private readonly opening: (id: string) => Promise<unknown> | undefined = () => undefined,
   ) {}
 
-  /** Starts one probe round against `target`. */
+  /**
+   * Starts one probe round against `target`. When the ping has to wait for a connection to the
+   * target (Transport.opening: a dial and a handshake, a first contact), the round's clock starts
+   * once that connection is open or has failed, and at the latest `connectGraceMs` after the ping:
+   * a slow set-up is our side's cost (a dial queue, a CPU-starved host in a start storm), not
+   * the target failing to answer. A target we cannot connect to at all is still found: its dial
+   * fails, or the grace runs out, and the round goes on as any other.
+   */
   probe(target: MemberRecord, scheduledAt: number): void {
     const { ctx } = this
     const seq = this.nextSeq()
@@ -94,21 +104,53 @@ export class Prober {
       indirectDue: 0,
       failDue: 0,
       lateMs: 0,
+      graceTimer: undefined,
     }
     this.pending.set(seq, round)
     ctx.stats.probes++
+    // buddy system: a suspect learns of its suspicion from the very ping, and can refute at once
+    const first = target.state === 'suspect' && target.stateClaim ? [target.stateClaim] : undefined
+    const wantCoordinate = this.wantCoordinate(target)
     // the timers first: a transport that answers synchronously must find them to cancel
+    this.arm(seq, round)
+    this.send(target, { ping: { seq, target: target.id, wantCoordinate } }, first)
+    const graced = ctx.config.connectGraceMs > 0 && this.pending.get(seq) === round
+    const opening = graced ? this.opening(target.id) : undefined
+    if (opening === undefined) return
+    // the ping waits for a connection: the clock starts when it is open, within the grace
+    ctx.stats.firstContactProbes++
+    this.disarm(round)
+    const start = () => {
+      if (this.pending.get(seq) !== round || round.graceTimer === undefined) return
+      ctx.clock.clearTimeout(round.graceTimer)
+      round.graceTimer = undefined
+      this.arm(seq, round)
+    }
+    round.graceTimer = ctx.clock.setTimeout(() => {
+      ctx.stats.connectGraceExpired++
+      start()
+    }, ctx.awareness.scale(ctx.config.connectGraceMs))
+    opening.then(start, start)
+  }
+
+  /** Sets a round's two timers from now (the ping is on its way). */
+  private arm(seq: number, round: OwnProbe): void {
+    const { ctx } = this
     const timeout = ctx.awareness.scale(ctx.config.probeTimeoutMs)
     const interval = ctx.awareness.scale(ctx.config.probeIntervalMs)
     const failAfter = Math.max(interval, timeout + 1)
+    round.startedAt = ctx.clock.now()
     round.indirectDue = round.startedAt + timeout
     round.failDue = round.startedAt + failAfter
     round.indirectTimer = ctx.clock.setTimeout(() => this.indirect(seq, round), timeout)
     round.failTimer = ctx.clock.setTimeout(() => this.fail(seq, round), failAfter)
-    // buddy system: a suspect learns of its suspicion from the very ping, and can refute at once
-    const first = target.state === 'suspect' && target.stateClaim ? [target.stateClaim] : undefined
-    const wantCoordinate = this.wantCoordinate(target)
-    this.send(target, { ping: { seq, target: target.id, wantCoordinate } }, first)
+  }
+
+  private disarm(round: OwnProbe): void {
+    this.ctx.clock.clearTimeout(round.indirectTimer)
+    this.ctx.clock.clearTimeout(round.failTimer)
+    round.indirectTimer = undefined
+    round.failTimer = undefined
   }
 
   /**
@@ -370,8 +412,9 @@ export class Prober {
 
   private end(seq: number, round: OwnProbe): void {
     this.pending.delete(seq)
-    this.ctx.clock.clearTimeout(round.indirectTimer)
-    this.ctx.clock.clearTimeout(round.failTimer)
+    this.disarm(round)
+    this.ctx.clock.clearTimeout(round.graceTimer)
+    round.graceTimer = undefined
   }
 
   private endRelay(seq: number): void {

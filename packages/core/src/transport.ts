@@ -45,6 +45,14 @@ export interface Transport {
    * Must be cheap (called a few times per gossip round) and must not throw.
    */
   connected?(id: string): boolean
+  /**
+   * Optional: when a packet just sent to `id` waits for a connection being opened (a dial and its
+   * handshake), a promise that settles once the connection is open or has failed, whichever it
+   * is; otherwise undefined. The prober starts a probe's clock only then (within
+   * connectGraceMs), so that a slow set-up on our side does not count as the target's silence.
+   * Must be cheap (called once per probe) and must not throw; the promise must settle.
+   */
+  opening?(id: string): Promise<unknown> | undefined
 }
 
 /** Signs this node's own claims (alive, leave, accusations, user events). */

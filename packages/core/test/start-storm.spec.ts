@@ -93,4 +93,63 @@ describe('start storms', () => {
     await net.clock.run(20_000, 10)
     assert.equal(n1!.stats().syncsInSync + n1!.stats().pushPulls, before)
   })
+
+  /**
+   * Six members, each connection taking `setupMs` to open (a CPU-starved host's handshake), all
+   * joined through n0 and then left to probe one another for 30 s: every first probe of a pair
+   * waits for a connection. Returns the suspicions raised and the probe counters.
+   */
+  async function slowFirstContacts(setupMs: number, connectGraceMs?: number) {
+    const net = new SimNetwork({ seed: SEED, latencyMs: 1, connections: { setupMs } })
+    // local: a 200 ms probe timeout and one indirect check, so an unconnected helper cannot save the round
+    const config = { profile: 'local' as const, ...(connectGraceMs === undefined ? {} : { connectGraceMs }) }
+    const nodes = ['n0', 'n1', 'n2', 'n3', 'n4', 'n5'].map((id) => net.addNode(id, { config }))
+    for (const m of nodes) await m.start()
+    for (const m of nodes.slice(1)) {
+      const join = m.join(['n0'])
+      await net.clock.run(setupMs + 100, 10)
+      await join
+    }
+    await net.clock.run(30_000, 10)
+    const sum = (f: (s: ReturnType<Membership['stats']>) => number) => nodes.reduce((n, m) => n + f(m.stats()), 0)
+    return {
+      net,
+      nodes,
+      suspicions: sum((s) => s.suspicions),
+      firstContacts: sum((s) => s.firstContactProbes),
+      expired: sum((s) => s.connectGraceExpired),
+    }
+  }
+
+  it("a probe's clock starts once its connection is open: slow first contacts raise no suspicion", async () => {
+    const graced = await slowFirstContacts(1500)
+    assert.ok(graced.firstContacts >= 10, `first-contact probes: ${graced.firstContacts}`)
+    assert.equal(graced.expired, 0)
+    assert.equal(graced.suspicions, 0)
+    // the same cluster with the clock starting at the ping: first contacts outlast the probe interval
+    const ungraced = await slowFirstContacts(1500, 0)
+    assert.equal(ungraced.firstContacts, 0)
+    assert.ok(ungraced.suspicions > 0, 'without the grace, slow set-ups are taken for silence')
+    for (const m of [...graced.nodes, ...ungraced.nodes]) await m.stop()
+  })
+
+  it('the grace is bounded: a set-up slower than connectGraceMs starts the clock anyway', async () => {
+    const slow = await slowFirstContacts(1500, 1000)
+    assert.ok(slow.expired > 0, 'rounds whose grace ran out')
+    for (const m of slow.nodes) await m.stop()
+  })
+
+  it('a crashed member is found as fast with the grace: its dial fails at once', async () => {
+    const { net, nodes } = await slowFirstContacts(1500)
+    net.crash('n3')
+    const crashedAt = net.clock.now()
+    const others = nodes.filter((m) => m !== nodes[3])
+    const deadEverywhere = () => others.every((m) => m.members().find((x) => x.id === 'n3')?.state === 'dead')
+    while (!deadEverywhere() && net.clock.now() - crashedAt < 60_000) await net.clock.run(100, 10)
+    // local, 6 members: a suspicion of 3 x 1 s, at most 6 x that without confirmations, plus a
+    // probe pass (5 intervals) before every member has probed it
+    assert.ok(deadEverywhere(), 'n3 declared dead by every other member')
+    assert.ok(net.clock.now() - crashedAt <= 23_000, `detected after ${net.clock.now() - crashedAt} ms`)
+    for (const m of others) await m.stop()
+  })
 })

@@ -88,6 +88,15 @@ export const SEND_BUFFER_BYTES = 256 * 1024
 export const MIN_STALL_TIMEOUT_MS = 1000
 export const STALL_TIMEOUT_DIVISOR = 5
 
+/**
+ * A packet stream's open (a dial and a handshake, when there is no connection) is bounded by the
+ * request timeout, but never by less than this. The 'local' profile's request timeout (1 s) is
+ * shorter than a handshake takes on a host starved of CPU (a start storm of 50 agents on 2 cores:
+ * 730 ms on average, seconds at the tail), and an open cut short wastes the handshake's CPU
+ * only to start another one on the next packet. Frames wait in the bounded send buffer meanwhile.
+ */
+export const MIN_PACKET_OPEN_MS = 5000
+
 /** The stall timeout for a request timeout of `timeoutMs`: max(MIN_STALL_TIMEOUT_MS, timeoutMs / STALL_TIMEOUT_DIVISOR). */
 export function stallTimeoutFor(timeoutMs: number): number {
   return Math.max(MIN_STALL_TIMEOUT_MS, timeoutMs / STALL_TIMEOUT_DIVISOR)

@@ -15,8 +15,10 @@ export interface OpenedStream {
 export interface ChannelHost {
   readonly counters: TransportStats
   readonly log: Logger
-  /** Bound on opening a stream and on waiting for a full write buffer to drain. */
+  /** Bound on waiting for a full write buffer to drain. */
   readonly timeoutMs: number
+  /** Bound on opening a stream (a dial and its handshake included). */
+  readonly openTimeoutMs: number
   /** Opens a packet-protocol stream to the peer (dialing it when there is no connection). */
   open(peer: Peer, signal: AbortSignal): Promise<OpenedStream>
   /** The channel failed with nothing queued and no stream: the host may forget it. */
@@ -43,6 +45,7 @@ export class PacketChannel {
   private connection: Connection | undefined
   private flushing = false
   private closed = false
+  private pendingOpen: Promise<void> | undefined
   private readonly host: ChannelHost
 
   constructor(peer: Peer, host: ChannelHost) {
@@ -60,6 +63,11 @@ export class PacketChannel {
 
   get connected(): boolean {
     return this.stream !== undefined
+  }
+
+  /** While the stream is being opened (a dial and a handshake included): settles when it is open or failed. */
+  get opening(): Promise<void> | undefined {
+    return this.pendingOpen
   }
 
   /** True while frames are being written (or the stream opened). */
@@ -146,7 +154,15 @@ export class PacketChannel {
   }
 
   private async connect(): Promise<Stream> {
-    const { stream, connection } = await this.host.open(this.peer, AbortSignal.timeout(this.host.timeoutMs))
+    const open = this.host.open(this.peer, AbortSignal.timeout(this.host.openTimeoutMs))
+    const settled = open.then(
+      () => {},
+      () => {},
+    )
+    this.pendingOpen = settled
+    const { stream, connection } = await open.finally(() => {
+      if (this.pendingOpen === settled) this.pendingOpen = undefined
+    })
     if (this.closed) {
       const err = new TransportStoppedError()
       stream.abort(err)

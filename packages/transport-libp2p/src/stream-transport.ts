@@ -18,6 +18,7 @@ import {
   MAX_OUTBOUND_PACKET_STREAMS,
   MAX_OUTBOUND_SYNC_STREAMS,
   MAX_SYNC_STREAMS_PER_PEER,
+  MIN_PACKET_OPEN_MS,
   PROTOCOL_PREFIX,
   protocolsFor,
   SYNC_BUFFER_FRAMES,
@@ -83,6 +84,9 @@ export interface StreamTransportInit {
    */
   holdConnections?: () => boolean
 }
+
+/** libp2p's progress events of a connection upgrade (`upgrader:encrypt-outbound-connection`, ...): the remote answered. */
+const HANDSHAKE_PROGRESS = 'upgrader:'
 
 /** StreamTransportInit.activeMs and slowDialMs without the engine's probe timeout: the 'lan' one. */
 const DEFAULT_ACTIVE_MS = 500
@@ -189,6 +193,7 @@ export class StreamTransport implements Transport, Startable {
       counters: this.counters,
       log: this.log,
       timeoutMs: this.timeoutMs,
+      openTimeoutMs: Math.max(this.timeoutMs, MIN_PACKET_OPEN_MS),
       open: (peer, signal) => this.openPacketStream(peer, signal),
       idle: (channel) => {
         if (this.channels.get(channel.id) === channel && channel.queued === 0) this.channels.delete(channel.id)
@@ -272,6 +277,11 @@ export class StreamTransport implements Transport, Startable {
    */
   connected(id: string): boolean {
     return this.channels.get(id)?.connected === true
+  }
+
+  /** The engine's first-contact hint (core Transport.opening): the open of `id`'s packet stream under way, if any. */
+  opening(id: string): Promise<void> | undefined {
+    return this.channels.get(id)?.opening
   }
 
   /** Best effort: queues the packet for the peer's stream and returns at once. Never throws. */
@@ -573,11 +583,14 @@ export class StreamTransport implements Transport, Startable {
   }
 
   /**
-   * openConnection, each attempt bounded by stallTimeoutMs and repeated until `signal` aborts:
-   * a SYN lost to a cut is re-sent by TCP only after 1, 3, 7, 15 s, so a dial begun during a cut
-   * could otherwise sit seconds past its end; a new attempt sends a SYN at once. Errors other
-   * than the attempt's own timeout (a refusal, an unreachable network) end it at once. A
-   * connection it opens counts as confirmed (its handshake just moved data both ways).
+   * openConnection, each attempt bounded by stallTimeoutMs until its handshake begins, and
+   * repeated until `signal` aborts: a SYN lost to a cut is re-sent by TCP only after 1, 3, 7,
+   * 15 s, so a dial begun during a cut could otherwise sit seconds past its end; a new attempt
+   * sends a SYN at once. Once the remote host answered (libp2p's upgrader began the handshake), only
+   * `signal` bounds the attempt: a handshake slowed by a busy host is progress, and starting it
+   * over would only pay its CPU again. Errors other than the attempt's own timeout (a refusal,
+   * an unreachable network) end it at once. A connection it opens counts as confirmed (its
+   * handshake just moved data both ways).
    */
   private async dial(
     target: Multiaddr | Multiaddr[] | PeerId,
@@ -587,9 +600,20 @@ export class StreamTransport implements Transport, Startable {
     const { connectionManager } = this.components
     const started = Date.now()
     for (;;) {
-      const attempt = AbortSignal.any([signal, AbortSignal.timeout(this.stallTimeoutMs)])
+      const stall = new AbortController()
+      let answered = false
+      const timer = setTimeout(() => {
+        if (!answered) stall.abort(new StalledConnectionError(`no answer within ${this.stallTimeoutMs} ms`))
+      }, this.stallTimeoutMs)
+      const attempt = AbortSignal.any([signal, stall.signal])
       // force: without it libp2p hands back a stalled connection; a variable, since AbortOptions lacks it
-      const options = { signal: attempt, force }
+      const options = {
+        signal: attempt,
+        force,
+        onProgress: (e: { type: string }) => {
+          if (e.type.startsWith(HANDSHAKE_PROGRESS)) answered = true
+        },
+      }
       try {
         const connection = await connectionManager.openConnection(target, options)
         // libp2p may hand back a connection it already had: only a new one counts as confirmed
@@ -600,11 +624,13 @@ export class StreamTransport implements Transport, Startable {
         if (connection.timeline.open >= started) this.opened(connection, Date.now() - started)
         return connection
       } catch (err) {
-        if (signal.aborted || !attempt.aborted) {
+        if (signal.aborted || !stall.signal.aborted) {
           this.counters.dialFailures++
           throw err
         }
         this.log('dial of %s took over %d ms, dialling again', String(target), this.stallTimeoutMs)
+      } finally {
+        clearTimeout(timer)
       }
     }
   }

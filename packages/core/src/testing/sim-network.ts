@@ -22,7 +22,8 @@ export interface SimOptions {
    * connection to opens one first: it waits `setupMs` more, both ends count a handshake and
    * spend `cpuMs`, and each node keeps at most `budget` connections, closing its least recently
    * used ones past that (as the libp2p service's reaper does). Transports then answer
-   * Transport.connected, so gossip prefers members already connected.
+   * Transport.connected, so gossip prefers members already connected, and Transport.opening, so
+   * a probe's clock starts once its connection is set up (connectGraceMs).
    */
   connections?: ConnectionModel
 }
@@ -137,7 +138,13 @@ export class SimNetwork {
       request: (to, bytes, opts) => this.request(id, typeof to === 'string' ? to : to.id, bytes, opts.signal),
       fetch: (to, bytes, opts) => this.request(id, to.id, bytes, opts.signal, true),
     }
-    if (this.conn !== undefined) transport.connected = (peer) => node.conns.has(peer)
+    if (this.conn !== undefined) {
+      transport.connected = (peer) => node.conns.has(peer)
+      transport.opening = (peer) => {
+        const wait = (node.conns.get(peer)?.readyAt ?? 0) - this.clock.now()
+        return wait > 0 ? new Promise<void>((resolve) => this.clock.setTimeout(resolve, wait)) : undefined
+      }
+    }
     return transport
   }
 
