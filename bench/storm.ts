@@ -69,6 +69,11 @@ export interface StormResult {
   suspicions: number
   /** Accusations by what their accuser saw fail, e.g. {"direct timeout, timeout": 12}. */
   failedProbes: Record<string, number>
+  /**
+   * Pairs (observer, member) not seen alive, at each whole second after the last ready until
+   * convergence: whether a few stragglers or the bulk held it up.
+   */
+  notAliveBySecond: number[]
   /** When each distinct accusation was first heard, in seconds after the last ready (negative: before it). */
   suspicionTimes: number[]
   /** member:dead events, every observer's. */
@@ -92,6 +97,8 @@ export interface StormCounters {
   firstContactProbes: number
   connectGraceExpired: number
   stalls: number
+  /** Push-pulls (joins included) refused for want of a slot, at the seed mostly. */
+  syncBusy: number
   handshakes: number
   slowDials: number
   dialFailures: number
@@ -106,6 +113,7 @@ interface InfoStats {
     firstContactProbes: number
     connectGraceExpired: number
     stalls: number
+    drops: Record<string, number>
     transport?: {
       handshakes: { outbound: number; inbound: number }
       slowDials: number
@@ -129,6 +137,7 @@ async function countersOf(agents: AgentProcess[]): Promise<StormCounters> {
     firstContactProbes: sum((s) => s.firstContactProbes),
     connectGraceExpired: sum((s) => s.connectGraceExpired),
     stalls: sum((s) => s.stalls),
+    syncBusy: sum((s) => s.drops['sync-busy']),
     handshakes: outbound,
     slowDials: sum((s) => s.transport?.slowDials),
     dialFailures: sum((s) => s.transport?.dialFailures),
@@ -234,11 +243,16 @@ export async function runStorm(options: StormOptions = {}): Promise<StormResult>
     log(`storm n=${nodes}: last ready ${round(lastReady - t0, 0)} ms after the spawn`)
     const converged = () => agents.every((o) => agents.every((m) => m === o || views.get(o.id)?.get(m.id) === 'alive'))
     let convergedAt: number | null = null
+    const notAliveBySecond: number[] = []
+    const notAlivePairs = () =>
+      agents.reduce((n, o) => n + agents.filter((m) => m !== o && views.get(o.id)?.get(m.id) !== 'alive').length, 0)
     while (performance.now() - lastReady < timeoutMs) {
       if (converged()) {
         convergedAt = performance.now()
         break
       }
+      const second = Math.floor((performance.now() - lastReady) / 1000)
+      if (notAliveBySecond.length <= second) notAliveBySecond.push(notAlivePairs())
       await sleep(10)
     }
     log(
@@ -278,6 +292,7 @@ export async function runStorm(options: StormOptions = {}): Promise<StormResult>
       },
       suspectEvents: accusations.filter((x) => x.event === 'member:suspect').length,
       suspicions: new Set(accusations.filter((x) => x.event === 'member:suspect').map((x) => x.key)).size,
+      notAliveBySecond,
       suspicionTimes: firstHeard(accusations.filter((x) => x.event === 'member:suspect')).map((at) =>
         round((at - lastReady) / 1000, 1),
       ),

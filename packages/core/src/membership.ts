@@ -135,7 +135,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       (to, f, first) => this.outbox.send(to, f, first),
       ackPayload,
       (r) => this.onProbe(r),
-      (id) => this.transport.opening?.(id),
+      this.transport,
     )
     this.sync = new PushPullSync(ctx, this.table, this.events, this.transport)
     this.probeLoop = new ProbeLoop(ctx, this.prober, this.admission, init.loopDelay)

@@ -7,7 +7,7 @@ import type { ProbeResult } from './events.ts'
 import type { FailedProbe } from './member.ts'
 import { isLive, type MemberRecord } from './member-list.ts'
 import type { ClaimTable } from './table.ts'
-import type { Peer } from './transport.ts'
+import type { Peer, Transport } from './transport.ts'
 
 const EMPTY = new Uint8Array(0)
 
@@ -77,7 +77,7 @@ export class Prober {
     private readonly send: PacketSender,
     private readonly ackPayload: () => Uint8Array,
     private readonly onResult: (result: ProbeResult) => void,
-    private readonly opening: (id: string) => Promise<unknown> | undefined = () => undefined,
+    private readonly links: Pick<Transport, 'connected' | 'opening'> = {},
   ) {}
 
   /**
@@ -115,7 +115,7 @@ export class Prober {
     this.arm(seq, round)
     this.send(target, { ping: { seq, target: target.id, wantCoordinate } }, first)
     const graced = ctx.config.connectGraceMs > 0 && this.pending.get(seq) === round
-    const opening = graced ? this.opening(target.id) : undefined
+    const opening = graced ? this.links.opening?.(target.id) : undefined
     if (opening === undefined) return
     // the ping waits for a connection: the clock starts when it is open, within the grace
     ctx.stats.firstContactProbes++
@@ -352,12 +352,30 @@ export class Prober {
     round.helpers = new Set()
     round.nacks = new Set()
     const target = round.target
-    const helpers = ctx.list.sample(ctx.config.indirectChecks, (r) => r.state === 'alive' && r.id !== target.id)
+    const helpers = this.helpersFor(target)
     for (const h of helpers) {
       round.helpers.add(h.id)
       ctx.stats.pingReqsSent++
       this.send(h, { pingReq: { seq, target: target.id, targetAddrs: [...target.addrs] } })
     }
+  }
+
+  /**
+   * `indirectChecks` random alive members to ask for a ping-req, those we hold a connection to
+   * first (Transport.connected): a ping-req that has to dial its helper first, and then waits
+   * for the helper's answer, often outlasts the round, and the target is suspected for our
+   * missing connection. Without the hint, a uniform sample.
+   */
+  private helpersFor(target: MemberRecord): MemberRecord[] {
+    const { ctx } = this
+    const k = ctx.config.indirectChecks
+    const links = this.links
+    const candidate = (r: MemberRecord) => r.state === 'alive' && r.id !== target.id
+    if (links.connected === undefined) return ctx.list.sample(k, candidate)
+    const near = ctx.list.sample(k, (r) => candidate(r) && links.connected?.(r.id) === true)
+    if (near.length === k) return near
+    const chosen = new Set(near.map((r) => r.id))
+    return near.concat(ctx.list.sample(k - near.length, (r) => candidate(r) && !chosen.has(r.id)))
   }
 
   private fail(seq: number, round: OwnProbe): void {

@@ -72,8 +72,8 @@ export function pushPullScale(intervalMs: number, n: number): number {
 /** Requests that may wait for a push-pull slot, per slot (PushPullSync.slot). */
 export const SYNC_WAITING_PER_SLOT = 4
 
-/** Syncs after a join, at most (PushPullSync.afterJoin). */
-export const JOIN_RESYNCS = 3
+/** Syncs after a join (PushPullSync.afterJoin): after about 1, 2, 4 and 8 probe intervals. */
+export const JOIN_RESYNCS = 4
 
 export class PushPullSync {
   private inflight = 0
@@ -174,12 +174,14 @@ export class PushPullSync {
 
   /**
    * After a join: sync again, with a member we hold a connection to (the seed, likely), after
-   * about 1, 2 and 4 probe intervals (each ±50%), stopping at the first sync that finds the two
-   * tables equal. A join's answer holds the members its seed knew then; when many start together,
-   * most join before the others have, and would otherwise learn of them only by gossip (which,
-   * with few connections yet, goes mostly through the seed: GossipLoop.preferConnected) or at
-   * the next periodic sync, pushPullIntervalMs later. A sync that finds the tables equal costs
-   * one fingerprint each way. Nothing when the periodic push-pull is off (pushPullIntervalMs 0).
+   * about 1, 2, 4 and 8 probe intervals (each ±50%). A join's answer holds the members its seed
+   * knew then; when many start together, most join before the others have, and would otherwise
+   * learn of them only by gossip (which, with few connections yet, goes mostly through the seed:
+   * GossipLoop.preferConnected) or at the next periodic sync, pushPullIntervalMs later. A sync
+   * that finds the tables equal does not end the series: in a start storm, two early joiners
+   * agree while both still miss the late ones (measured: 50 agents, a few pairs unknown to each
+   * other until the periodic sync, 8 s after the rest had converged). Such a sync costs one
+   * fingerprint each way. Nothing when the periodic push-pull is off (pushPullIntervalMs 0).
    */
   afterJoin(): void {
     if (this.resyncing) return
@@ -192,7 +194,7 @@ export class PushPullSync {
         return
       }
       this.request(peer).then(
-        (inSync) => next(inSync ? JOIN_RESYNCS : round + 1),
+        () => next(round + 1),
         (err) => {
           this.ctx.log('push-pull after join with %s failed: %s', peer.id, (err as Error).message)
           next(round + 1)

@@ -63,7 +63,7 @@ describe('start storms', () => {
     await m.stop()
   })
 
-  it('a joiner syncs again soon after its join, until a sync finds the tables equal', async () => {
+  it('a joiner syncs again about 1, 2, 4 and 8 probe intervals after its join, then waits for the periodic sync', async () => {
     const net = new SimNetwork({ seed: SEED, latencyMs: 1 })
     const config = { profile: 'lan' as const, pushPullIntervalMs: 600_000 }
     const [n0, n1, n2] = ['n0', 'n1', 'n2'].map((id) => net.addNode(id, { config }))
@@ -72,10 +72,11 @@ describe('start storms', () => {
     await joined(net, n2!)
     const syncs = () => n1!.stats().syncsInSync + n1!.stats().pushPulls
     const afterJoin = syncs()
-    // within about 1, 2 and 4 probe intervals (±50%): well before the periodic sync, 10 min away
-    await net.clock.run(12_000, 10)
-    assert.ok(syncs() > afterJoin, 'synced again after the join')
-    assert.ok(n1!.stats().syncsInSync >= 1, 'and stopped at a sync that found the tables equal')
+    // within about 1, 2, 4 and 8 probe intervals (±50%): well before the periodic sync, 10 min away
+    await net.clock.run(25_000, 10)
+    // (n1's count includes the syncs n2 starts with it after its own join)
+    assert.ok(syncs() - afterJoin >= 4, `synced ${syncs() - afterJoin} times after the join`)
+    assert.ok(n1!.stats().syncsInSync >= 1, 'syncs that found the tables equal did not end the series')
     const settled = syncs()
     await net.clock.run(60_000, 100)
     assert.equal(syncs(), settled, 'no more syncs until the periodic one')
@@ -151,5 +152,34 @@ describe('start storms', () => {
     assert.ok(deadEverywhere(), 'n3 declared dead by every other member')
     assert.ok(net.clock.now() - crashedAt <= 23_000, `detected after ${net.clock.now() - crashedAt} ms`)
     for (const m of others) await m.stop()
+  })
+
+  it('ping-reqs go to members we hold a connection to, when there are enough of them', async () => {
+    const near = new Set(['c', 'd', 'e', 'f'])
+    const { m, clock, sent } = await knowingTen((id) => near.has(id))
+    sent.length = 0
+    // nobody answers: every probe round asks indirectChecks (3) helpers
+    for (let t = 0; t < 40_000; t += 10) clock.advance(10)
+    const asked = sent.filter((s) => s.packet.pingReq !== undefined).map((s) => s.to)
+    assert.ok(asked.length >= 6, `ping-reqs sent: ${asked.length}`)
+    assert.deepEqual(
+      asked.filter((to) => !near.has(to)),
+      [],
+      'helpers without a connection, while connected ones were free',
+    )
+    await m.stop()
+  })
+
+  it('without the hint, helpers are a uniform sample', async () => {
+    const { m, clock, sent } = await knowingTen(undefined)
+    sent.length = 0
+    for (let t = 0; t < 40_000; t += 10) clock.advance(10)
+    const asked = new Set(sent.filter((s) => s.packet.pingReq !== undefined).map((s) => s.to))
+    const near = new Set(['c', 'd', 'e', 'f'])
+    assert.ok(
+      [...asked].some((to) => !near.has(to)),
+      `helpers asked: ${[...asked]}`,
+    )
+    await m.stop()
   })
 })
