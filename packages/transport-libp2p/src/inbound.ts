@@ -1,5 +1,6 @@
 import type { Logger, Stream } from '@libp2p/interface'
 import type { TransportHandlers } from '@murmur/core'
+import { anySignal } from 'any-signal'
 import { decode } from 'it-length-prefixed'
 import { FrameRejectedError, PeerBlockedError, PeerBusyError, SyncBudgetExceededError } from './errors.ts'
 import type { TransportStats } from './index.ts'
@@ -106,7 +107,8 @@ export async function serveSyncStream(ctx: InboundContext, stream: Stream, from:
     stream.abort(new PeerBusyError(`${from} already has ${syncLimits.perPeer} push-pull streams in progress`))
     return
   }
-  const signal = AbortSignal.any([AbortSignal.timeout(ctx.timeoutMs), ctx.shutdown])
+  // any-signal: AbortSignal.any would hang a WeakRef on the long-lived shutdown signal (stream-transport verify())
+  const signal = anySignal([AbortSignal.timeout(ctx.timeoutMs), ctx.shutdown])
   let reserved = 0
   const reserve = (length: number): void => {
     if (!syncLimits.reserve(length)) {
@@ -137,6 +139,7 @@ export async function serveSyncStream(ctx: InboundContext, stream: Stream, from:
   } catch (err) {
     resetInbound(ctx, stream, from, err)
   } finally {
+    signal.clear()
     syncLimits.release(reserved)
     syncLimits.leave(from)
   }

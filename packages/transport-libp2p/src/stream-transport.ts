@@ -8,6 +8,7 @@ import {
   type Transport,
   type TransportHandlers,
 } from '@murmur/core'
+import { anySignal, type ClearableSignal } from 'any-signal'
 import {
   CHANNEL_IDLE_MS,
   CHANNEL_SWEEP_MS,
@@ -304,12 +305,13 @@ export class StreamTransport implements Transport, Startable {
    */
   async request(to: Peer | string, bytes: Uint8Array, options: { signal: AbortSignal }): Promise<Uint8Array> {
     this.counters.requestsSent++
+    let signal: ClearableSignal | undefined
     try {
       if (this.status.state !== 'started') throw new TransportStoppedError()
       if (bytes.byteLength > this.maxSyncBytes) {
         throw new MessageTooLargeError(`request of ${bytes.byteLength} bytes exceeds maxSyncBytes ${this.maxSyncBytes}`)
       }
-      const signal = AbortSignal.any([options.signal, this.status.shutdown.signal])
+      signal = anySignal([options.signal, this.status.shutdown.signal])
       const target = typeof to === 'string' ? seedPeerId(to) : to.id
       if (target !== undefined) this.checkReachable(target)
       if (typeof to !== 'string') this.touch(to.id)
@@ -330,6 +332,8 @@ export class StreamTransport implements Transport, Startable {
     } catch (err) {
       this.counters.requestsFailed++
       throw err
+    } finally {
+      signal?.clear()
     }
   }
 
@@ -510,7 +514,11 @@ export class StreamTransport implements Transport, Startable {
     const ping = muxerPing(connection)
     if (ping === undefined) return Promise.resolve(true)
     const shutdown = this.status.shutdown.signal
-    const result = ping({ signal: AbortSignal.any([AbortSignal.timeout(this.stallTimeoutMs), shutdown]) }).then(
+    // any-signal, not AbortSignal.any: Node keeps a WeakRef per dependent signal on the
+    // long-lived shutdown signal until a major GC and a finalizer run (nodejs/node#54614); at a
+    // ping per connection per stall period, an agent's heap grew by thousands of them between GCs
+    const signal = anySignal([AbortSignal.timeout(this.stallTimeoutMs), shutdown])
+    const result = ping({ signal }).then(
       () => {
         this.confirmed.set(connection, Date.now())
         return true
@@ -520,6 +528,7 @@ export class StreamTransport implements Transport, Startable {
         return false
       },
     )
+    void result.finally(() => signal.clear())
     this.pings.set(connection, result)
     void result.finally(() => this.pings.delete(connection))
     return result

@@ -62,3 +62,31 @@ describe('connection budget (maxConnections)', function () {
     assert.ok(connectedIds.length > 0 && connectedIds.length < 7, `n0 holds ${connectedIds.length} of 7`)
   })
 })
+
+describe('a long-running node', function () {
+  this.timeout(30_000)
+  const net = new Nodes()
+  const original = AbortSignal.any
+  afterEach(async () => {
+    AbortSignal.any = original
+    await net.stopAll()
+  })
+
+  // Node keeps a WeakRef per AbortSignal.any() result on each of its sources until a major GC and
+  // a finalizer run (nodejs/node#54614): combined with the transport's long-lived shutdown signal
+  // at every stall ping, a soak's heap grew by thousands of them between GCs. any-signal instead.
+  it('calls AbortSignal.any nowhere in its steady state', async () => {
+    const nodes = await net.cluster(3)
+    await until(() => converged(nodes), 'convergence', AbortSignal.timeout(10_000))
+    let calls = 0
+    AbortSignal.any = (signals: AbortSignal[]) => {
+      calls++
+      return original.call(AbortSignal, signals)
+    }
+    const pings = () => nodes.reduce((n, m) => n + m.services.membership.stats().acks, 0)
+    const before = pings()
+    await delay(3000)
+    assert.ok(pings() - before >= 6, 'the nodes kept probing one another')
+    assert.equal(calls, 0)
+  })
+})
