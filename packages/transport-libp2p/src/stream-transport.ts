@@ -29,7 +29,16 @@ import { PeerBlockedError, PeerNotAllowedError, StalledConnectionError, Transpor
 import { type InboundContext, SyncLimits, servePacketStream, serveSyncStream } from './inbound.ts'
 import type { Faults, MembershipComponents, TransportStats } from './index.ts'
 import { type ChannelHost, type OpenedStream, PacketChannel } from './packet-channel.ts'
-import { dialAddrs, frameError, muxerPing, raceSignal, readFrame, seedPeerId, writeFrame } from './stream-utils.ts'
+import {
+  deadline,
+  dialAddrs,
+  frameError,
+  muxerPing,
+  raceSignal,
+  readFrame,
+  seedPeerId,
+  writeFrame,
+} from './stream-utils.ts'
 
 export type StreamTransportComponents = Pick<MembershipComponents, 'registrar' | 'connectionManager'> & {
   logger: ComponentLogger
@@ -514,11 +523,9 @@ export class StreamTransport implements Transport, Startable {
     const ping = muxerPing(connection)
     if (ping === undefined) return Promise.resolve(true)
     const shutdown = this.status.shutdown.signal
-    // any-signal, not AbortSignal.any: Node keeps a WeakRef per dependent signal on the
-    // long-lived shutdown signal until a major GC and a finalizer run (nodejs/node#54614); at a
-    // ping per connection per stall period, an agent's heap grew by thousands of them between GCs
-    const signal = anySignal([AbortSignal.timeout(this.stallTimeoutMs), shutdown])
-    const result = ping({ signal }).then(
+    // a plain timer, not AbortSignal.timeout/any: this runs per connection per stall period (see deadline())
+    const bound = deadline(this.stallTimeoutMs, shutdown, 'a stall ping')
+    const result = ping({ signal: bound.signal }).then(
       () => {
         this.confirmed.set(connection, Date.now())
         return true
@@ -528,7 +535,7 @@ export class StreamTransport implements Transport, Startable {
         return false
       },
     )
-    void result.finally(() => signal.clear())
+    void result.finally(() => bound.clear())
     this.pings.set(connection, result)
     void result.finally(() => this.pings.delete(connection))
     return result
@@ -614,7 +621,7 @@ export class StreamTransport implements Transport, Startable {
       const timer = setTimeout(() => {
         if (!answered) stall.abort(new StalledConnectionError(`no answer within ${this.stallTimeoutMs} ms`))
       }, this.stallTimeoutMs)
-      const attempt = AbortSignal.any([signal, stall.signal])
+      const attempt = anySignal([signal, stall.signal])
       // force: without it libp2p hands back a stalled connection; a variable, since AbortOptions lacks it
       const options = {
         signal: attempt,
@@ -640,6 +647,7 @@ export class StreamTransport implements Transport, Startable {
         this.log('dial of %s took over %d ms, dialling again', String(target), this.stallTimeoutMs)
       } finally {
         clearTimeout(timer)
+        attempt.clear()
       }
     }
   }
