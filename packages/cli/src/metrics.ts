@@ -20,6 +20,8 @@ const COUNTERS: Array<[keyof Stats, string]> = [
   ['pushPulls', 'full states merged from push-pull syncs'],
   ['syncsInSync', 'periodic syncs skipped: both tables had the same fingerprint'],
   ['gossipDialsSkipped', 'gossip targets skipped rather than dialled (gossip dial limit)'],
+  ['firstContactProbes', "probe rounds whose clock waited for their target's connection to open"],
+  ['connectGraceExpired', 'of those, rounds whose clock started because connectGraceMs ran out'],
   ['packetsIn', 'packets received'],
   ['packetsOut', 'packets sent'],
   ['bytesIn', 'bytes received'],

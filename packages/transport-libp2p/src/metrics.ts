@@ -36,6 +36,8 @@ export function registerMetrics(metrics: Metrics | undefined, source: MetricsSou
         push_pulls: s.pushPulls,
         syncs_in_sync: s.syncsInSync,
         gossip_dials_skipped: s.gossipDialsSkipped,
+        first_contact_probes: s.firstContactProbes,
+        connect_grace_expired: s.connectGraceExpired,
         queries: s.queries,
         queries_matched: s.queriesMatched,
         query_answers: s.queryAnswers,
