@@ -40,7 +40,7 @@ import {
   writeFrame,
 } from './stream-utils.ts'
 
-export type StreamTransportComponents = Pick<MembershipComponents, 'registrar' | 'connectionManager'> & {
+export type StreamTransportComponents = Pick<MembershipComponents, 'registrar' | 'connectionManager' | 'events'> & {
   logger: ComponentLogger
 }
 
@@ -175,6 +175,10 @@ export class StreamTransport implements Transport, Startable {
   private readonly holdConnections: () => boolean
   /** When we last sent to or heard from each peer (Date.now()), least recently first: the reaper's order. */
   private readonly active = new Map<string, number>()
+  /** Open libp2p connections per peer id, either direction (connection:open / connection:close). */
+  private readonly linked = new Map<string, number>()
+  private readonly onConnectionOpen = (e: CustomEvent<Connection>) => this.link(e.detail.remotePeer.toString(), 1)
+  private readonly onConnectionClose = (e: CustomEvent<Connection>) => this.link(e.detail.remotePeer.toString(), -1)
   /** Inbound connections already counted as a handshake. */
   private readonly inbound = new WeakSet<Connection>()
 
@@ -233,6 +237,12 @@ export class StreamTransport implements Transport, Startable {
       throw err
     }
     this.status = { state: 'started', shutdown: new AbortController() }
+    this.linked.clear()
+    for (const c of this.components.connectionManager.getConnections()) {
+      if (c.status === 'open') this.link(c.remotePeer.toString(), 1)
+    }
+    this.components.events.addEventListener('connection:open', this.onConnectionOpen)
+    this.components.events.addEventListener('connection:close', this.onConnectionClose)
     const sweepMs = Math.max(10, Math.min(CHANNEL_SWEEP_MS, this.channelIdleMs / 2))
     this.sweepTimer = setInterval(() => {
       this.pruneIdle()
@@ -256,6 +266,9 @@ export class StreamTransport implements Transport, Startable {
     if (this.status.state === 'stopped') return
     this.status.shutdown.abort(new TransportStoppedError())
     this.status = { state: 'stopped' }
+    this.components.events.removeEventListener('connection:open', this.onConnectionOpen)
+    this.components.events.removeEventListener('connection:close', this.onConnectionClose)
+    this.linked.clear()
     clearInterval(this.sweepTimer)
     this.sweepTimer = undefined
     for (const channel of this.channels.values()) channel.close()
@@ -282,11 +295,18 @@ export class StreamTransport implements Transport, Startable {
   }
 
   /**
-   * The engine's hint (core Transport.connected): a packet to `id` costs no handshake now, as
-   * its send channel has a stream open (a stream needs a connection). Cheap: one map lookup.
+   * The engine's hint (core Transport.connected): a packet to `id` costs no handshake now: its
+   * send channel has a stream open, or libp2p holds a connection to it in either direction (one
+   * it dialled to join through us, say: a new stream on it is cheap). Cheap: two map lookups.
    */
   connected(id: string): boolean {
-    return this.channels.get(id)?.connected === true
+    return this.channels.get(id)?.connected === true || (this.linked.get(id) ?? 0) > 0
+  }
+
+  private link(id: string, delta: number): void {
+    const n = (this.linked.get(id) ?? 0) + delta
+    if (n > 0) this.linked.set(id, n)
+    else this.linked.delete(id)
   }
 
   /** The engine's first-contact hint (core Transport.opening): the open of `id`'s packet stream under way, if any. */
