@@ -28,6 +28,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { type AgentEvent, type AgentProcess, ApiClient, spawnAgent, stopAgent } from '@murmur/cli'
+import type { MembershipService } from '@murmur/libp2p'
 import { alive, cpuSeconds } from './lib/proc.ts'
 import { quantile, round } from './lib/stats.ts'
 
@@ -106,21 +107,9 @@ export interface StormCounters {
   meanDialMs: number
 }
 
+/** What GET /v1/info reports under `stats`: the membership service's counters. */
 interface InfoStats {
-  stats: {
-    probes: number
-    inconclusiveProbes: number
-    firstContactProbes: number
-    connectGraceExpired: number
-    stalls: number
-    drops: Record<string, number>
-    transport?: {
-      handshakes: { outbound: number; inbound: number }
-      slowDials: number
-      dialFailures: number
-      dialMs: number
-    }
-  }
+  stats: ReturnType<MembershipService['stats']>
 }
 
 /** StormCounters summed over the agents that answer (one that does not is left out). */
@@ -130,7 +119,7 @@ async function countersOf(agents: AgentProcess[]): Promise<StormCounters> {
   )
   const sum = (f: (s: InfoStats['stats']) => number | undefined) =>
     infos.reduce((n, i) => n + (i === undefined ? 0 : (f(i.stats) ?? 0)), 0)
-  const outbound = sum((s) => s.transport?.handshakes.outbound)
+  const outbound = sum((s) => s.transport.handshakes.outbound)
   return {
     probes: sum((s) => s.probes),
     inconclusiveProbes: sum((s) => s.inconclusiveProbes),
@@ -139,9 +128,9 @@ async function countersOf(agents: AgentProcess[]): Promise<StormCounters> {
     stalls: sum((s) => s.stalls),
     syncBusy: sum((s) => s.drops['sync-busy']),
     handshakes: outbound,
-    slowDials: sum((s) => s.transport?.slowDials),
-    dialFailures: sum((s) => s.transport?.dialFailures),
-    meanDialMs: outbound === 0 ? 0 : round(sum((s) => s.transport?.dialMs) / outbound, 1),
+    slowDials: sum((s) => s.transport.slowDials),
+    dialFailures: sum((s) => s.transport.dialFailures),
+    meanDialMs: outbound === 0 ? 0 : round(sum((s) => s.transport.dialMs) / outbound, 1),
   }
 }
 
