@@ -95,6 +95,8 @@ const USAGE = `usage: npm run bench:sim -- [options]
   --budget <n>         with --connections: connections a node keeps at most (default unbounded)
   --setup-ms <ms>      with --connections: set-up delay of a new connection (default 10)
   --handshake-cpu-ms <ms> with --connections: CPU of one end of a handshake (default 3)
+  --probe-rings <k>    probe each node's successors on k rings instead of every member (config
+                       probeRings; default 0)
   -h, --help           this text`
 
 class UsageError extends Error {
@@ -123,6 +125,7 @@ export interface Options {
   jitterMs: number
   /** SimOptions.connections, or undefined for free packets (UDP). */
   connections: { budget: number; setupMs: number; cpuMs: number } | undefined
+  probeRings: number
 }
 
 function number(
@@ -177,6 +180,7 @@ export function parseOptions(argv: string[]): Options | undefined {
         budget: { type: 'string' },
         'setup-ms': { type: 'string' },
         'handshake-cpu-ms': { type: 'string' },
+        'probe-rings': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }))
@@ -217,6 +221,7 @@ export function parseOptions(argv: string[]): Options | undefined {
             cpuMs: number('handshake-cpu-ms', s('handshake-cpu-ms'), 3, (n) => n >= 0, 'a number of ms >= 0'),
           }
         : undefined,
+    probeRings: number('probe-rings', s('probe-rings'), 0, (n) => int(n) && n >= 0 && n <= 32, 'an integer in [0, 32]'),
   }
 }
 
@@ -359,6 +364,7 @@ export async function run(o: Options): Promise<Record<string, unknown>> {
     lifeguard: o.lifeguard,
     stallAwareness: o.stallAwareness,
     maxMembers: Math.max(DEFAULTS.maxMembers, o.nodes),
+    probeRings: o.probeRings,
   }
   const config = resolveConfig(configInput)
   const minSuspicion = suspicionTimeout(config.suspicionMult, o.nodes, config.probeIntervalMs)
@@ -580,6 +586,7 @@ export async function run(o: Options): Promise<Record<string, unknown>> {
     syncBytesPerMemberPerSecond: perMemberSecond(syncBytes),
     observedLoss: round((t.packetsLost - traffic0.packetsLost) / Math.max(1, packets), 4),
     // the connection model (--connections): a handshake has two ends, so each one counts for two nodes
+    probeRings: o.probeRings,
     connectionBudget:
       o.connections === undefined ? null : Number.isFinite(o.connections.budget) ? o.connections.budget : null,
     connectionSetupMs: o.connections?.setupMs ?? null,

@@ -24,6 +24,16 @@ export interface SwimConfig {
   /** Members asked to probe indirectly (ping-req) when a direct probe fails. @default 3 */
   indirectChecks: number
   /**
+   * 0: probe every live member in turn (memberlist's randomized round-robin), which over a
+   * connection-oriented transport means a connection to every member. K > 0: probe rings, for
+   * clusters larger than a node's connection budget: every member sits on K rings ordered by a
+   * hash of its id, and probes only its successor on each (ProbeRings): each member is still
+   * probed about once per interval, within K intervals at worst, and a node holds about 2K
+   * connections however large the cluster. At most 32. @default 0 (libp2p with maxConnections:
+   * see the service)
+   */
+  probeRings: number
+  /**
    * Suspicion timeout multiplier. Minimum suspicion timeout =
    * `suspicionMult * max(1, log10(n)) * probeIntervalMs`; `suspicionMult - 2` independent
    * confirmations bring a suspicion down to that minimum (Lifeguard). @default 4
@@ -211,6 +221,7 @@ export const DEFAULTS = {
   probeTimeoutMs: 500, // memberlist LAN ProbeTimeout: a LAN round trip with slack
   connectGraceMs: 2000, // our own (memberlist's UDP has no connection to set up): two probe intervals
   indirectChecks: 3, // memberlist IndirectChecks
+  probeRings: 0, // memberlist's round-robin over every member
   suspicionMult: 4, // memberlist SuspicionMult
   suspicionMaxTimeoutMult: 6, // memberlist SuspicionMaxTimeoutMult
   retransmitMult: 4, // memberlist RetransmitMult
@@ -327,6 +338,7 @@ const positiveInts: (keyof SwimConfig)[] = [
 ]
 const nonNegativeInts: (keyof SwimConfig)[] = [
   'indirectChecks',
+  'probeRings',
   'connectGraceMs',
   'gossipNodes',
   'gossipToTheDeadMs',
@@ -341,6 +353,9 @@ const nonNegativeInts: (keyof SwimConfig)[] = [
   'maxQueryResponseBytes',
   'maxQueryHandlers',
 ]
+
+/** Each ring costs a binary search and an array per member; 32 is already ~64 connections. */
+export const MAX_PROBE_RINGS = 32
 
 const CLUSTER_NAME = /^[A-Za-z0-9._-]{1,64}$/
 
@@ -375,6 +390,9 @@ export function validateConfig(config: Record<string, unknown>): string[] {
     if (config[key] !== undefined && typeof config[key] !== 'boolean') {
       problems.push(`${key} must be true or false, got ${JSON.stringify(config[key])}`)
     }
+  }
+  if (typeof config.probeRings === 'number' && config.probeRings > MAX_PROBE_RINGS) {
+    problems.push(`probeRings must be at most ${MAX_PROBE_RINGS}, got ${config.probeRings}`)
   }
   const { probeIntervalMs: pi, probeTimeoutMs: pt, maxPacketBytes: mp, packetBudgetBytes: pb } = config
   if (typeof pi === 'number' && typeof pt === 'number' && pt >= pi) {

@@ -134,8 +134,9 @@ export class GossipLoop {
    * Over a connection-oriented transport (libp2p: a Noise handshake per new connection), every
    * live target we hold no connection to is swapped for a random live member we do hold one to,
    * while there are such members. The recently dead keep their place (they must hear of it to
-   * refute, connected or not), and probes stay uniformly random: updates still reach every
-   * member on the probes' piggyback, so dissemination keeps its O(log n) bound, and the
+   * refute, connected or not), and probes keep their own order (every member in turn, or probe
+   * rings, which reach every member too): updates still reach every member on the probes'
+   * piggyback, so dissemination keeps its O(log n) bound, and the
    * gossip rounds stop costing handshakes once a node's connection budget is smaller than the
    * cluster. Without the hint (UDP, the plain simulator) the uniform sample is kept.
    *

@@ -2,6 +2,7 @@ import type { Update } from './codec/index.ts'
 import type { Coordinate } from './coordinate.ts'
 import { StateDigest } from './digest.ts'
 import type { Explanation, Member, MemberState } from './member.ts'
+import type { ProbeRings } from './probe-rings.ts'
 import { type Random, randomInt, sampleK, shuffle } from './random.ts'
 import type { Suspicion } from './suspicion.ts'
 
@@ -39,9 +40,10 @@ export function snapshot(r: MemberRecord): Member {
 }
 
 /**
- * The members other than ourselves, plus memberlist's randomized round-robin probe order:
- * each pass walks a shuffled list, so every live member is probed once per pass; newcomers
- * are inserted at a random position; the list is reshuffled when a pass ends.
+ * The members other than ourselves, plus the probe order. By default memberlist's randomized
+ * round-robin: each pass walks a shuffled list, so every live member is probed once per pass;
+ * newcomers are inserted at a random position; the list is reshuffled when a pass ends. With
+ * probe rings (config probeRings), our successors on the rings instead (ProbeRings).
  */
 export class MemberList {
   private readonly byId = new Map<string, MemberRecord>()
@@ -51,7 +53,10 @@ export class MemberList {
   /** The fingerprint of (id, incarnation, state) over every record. */
   readonly digest = new StateDigest()
 
-  constructor(private readonly random: Random) {}
+  constructor(
+    private readonly random: Random,
+    private readonly rings?: ProbeRings,
+  ) {}
 
   get size(): number {
     return this.byId.size
@@ -74,6 +79,7 @@ export class MemberList {
     this.byId.set(record.id, record)
     this.digest.toggle(record.id, record.incarnation, record.state)
     if (isLive(record.state)) this.live++
+    this.rings?.add(record.id)
     // insert at a random position, so a newcomer is not always probed last (memberlist)
     const at = randomInt(this.random, this.order.length + 1)
     this.order.push(record.id)
@@ -103,6 +109,7 @@ export class MemberList {
     this.byId.delete(id)
     this.digest.toggle(r.id, r.incarnation, r.state)
     if (isLive(r.state)) this.live--
+    this.rings?.remove(id)
     const at = this.order.indexOf(id)
     if (at >= 0) {
       this.order.splice(at, 1)
@@ -113,6 +120,13 @@ export class MemberList {
 
   /** The next member to probe (alive or suspect), or undefined when there is none. */
   nextProbeTarget(): MemberRecord | undefined {
+    if (this.rings !== undefined) {
+      const id = this.rings.nextTarget((id) => {
+        const r = this.byId.get(id)
+        return r !== undefined && isLive(r.state)
+      })
+      return id === undefined ? undefined : this.byId.get(id)
+    }
     for (let checked = 0; checked <= this.order.length; checked++) {
       if (this.cursor >= this.order.length) {
         shuffle(this.random, this.order)

@@ -40,8 +40,9 @@ export interface Transport {
   /**
    * Optional hint: true when sending to `id` now costs no new connection (one is open or being
    * opened). A transport whose every packet is free (UDP, a simulator without a connection
-   * model) leaves it out. Gossip rounds prefer such members (see GossipLoop); probes ignore it,
-   * so the detection bounds, which rest on uniformly random probe targets, are unchanged.
+   * model) leaves it out. Gossip rounds and ping-req helpers prefer such members (see GossipLoop);
+   * probes ignore it (every member in turn, or probe rings: SwimConfig.probeRings), so the
+   * detection bounds, which rest on who probes whom, are unchanged.
    * Must be cheap (called a few times per gossip round) and must not throw.
    */
   connected?(id: string): boolean

@@ -119,11 +119,14 @@ export interface MembershipInit {
    * members it exchanged packets with least recently (`stats().transport.connectionsReaped`),
    * never one in use within the last probe interval or carrying another protocol's stream, and none
    * while this node's own Lifeguard health score is above 0 (an overloaded node saves its
-   * handshakes); gossip
-   * rounds then prefer members already connected, while probes stay uniformly random. Keep it
-   * below libp2p's `connectionManager.maxConnections` (300 by default), which refuses inbound
-   * connections past it, with room for the app's own. README: "Connections" gives figures per
-   * cluster size. @default undefined (no budget of its own: one connection per member)
+   * handshakes); gossip rounds and ping-reqs prefer members already connected. Unless the config
+   * sets `probeRings`, a budget also turns probe rings on (`probeRingsFor`: a fifth of the
+   * budget, 1 to 8 rings): each node probes only its successors on the rings, so it holds about
+   * twice that many connections however large the cluster, instead of a handshake for most
+   * probes once the cluster outgrows the budget. Keep it below libp2p's
+   * `connectionManager.maxConnections` (300 by default), which refuses inbound connections past
+   * it, with room for the app's own. README: "Connections" gives figures per cluster size.
+   * @default undefined (no budget of its own: one connection per member)
    */
   maxConnections?: number
 }
@@ -475,6 +478,6 @@ export {
   QuicUnavailableError,
   TransportStoppedError,
 } from './errors.ts'
-export { incarnationFromClock, protocolPrefixFor } from './membership-service.ts'
+export { incarnationFromClock, probeRingsFor, protocolPrefixFor } from './membership-service.ts'
 export { isQuicAddr } from './quic.ts'
 export { frugalYamux } from './yamux.ts'

@@ -74,6 +74,16 @@ function connectionBudget(max: number | undefined): number | undefined {
   return max
 }
 
+/**
+ * Probe rings for a connection budget, unless the config sets probeRings itself: a fifth of the
+ * budget, 1 to 8. A node then probes at most that many members and is probed by about as many,
+ * which leaves more than half of the budget to ping-req helpers, push-pulls and the app.
+ */
+export function probeRingsFor(maxConnections: number | undefined): number {
+  if (maxConnections === undefined) return 0
+  return Math.min(8, Math.max(1, Math.floor(maxConnections / 5)))
+}
+
 /** Sampling of the event-loop delay histogram (ms): fine enough for a probe timeout of 200 ms. */
 const LOOP_DELAY_RESOLUTION_MS = 20
 
@@ -106,7 +116,12 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
     super()
     this.components = components
     this.log = components.logger.forComponent('murmur:service')
-    this.config = resolveConfig({ ...init.config, profile: init.profile })
+    const maxConnections = connectionBudget(init.maxConnections)
+    this.config = resolveConfig({
+      probeRings: probeRingsFor(maxConnections),
+      ...init.config,
+      profile: init.profile,
+    })
     if (components.privateKey.type !== 'Ed25519') {
       // others verify our claims against the key inside our peer id, which only Ed25519 ids carry
       throw new InvalidArgumentError(
@@ -123,7 +138,7 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
       maxSyncBytes: this.config.maxSyncBytes,
       timeoutMs: this.config.requestTimeoutMs,
       allow,
-      maxConnections: connectionBudget(init.maxConnections),
+      maxConnections,
       activeMs: this.config.probeIntervalMs,
       slowDialMs: this.config.probeTimeoutMs,
       // an unhealthy node keeps its connections: each one it closed would cost a handshake soon

@@ -99,4 +99,42 @@ describe('simulator connection model', () => {
     // gossip to random members (3 per 200 ms each, most of them unconnected) would add hundreds
     assert.ok(withHint < 150, `handshakes during the burst: ${withHint}`)
   })
+
+  it('probe rings: 60 nodes, budget 10, no false suspicion, few handshakes, a crash detected within the bound', async () => {
+    const run = async (probeRings: number) => {
+      const { net, nodes } = await cluster(60, {
+        connections: { budget: 10, setupMs: 10, cpuMs: 3 },
+        config: { profile: 'lan', probeRings },
+      })
+      await runUntil(net, () => converged(nodes), 60_000, 200)
+      await net.clock.run(20_000, 10) // every node reaches its steady set of connections
+      let suspicions = 0
+      for (const m of nodes) {
+        m.addEventListener('member:suspect', (e) => {
+          if (e.detail.id !== 'n7') suspicions++
+        })
+      }
+      const h0 = net.traffic.handshakes
+      await net.clock.run(30_000, 10)
+      const perNodePerSecond = (2 * (net.traffic.handshakes - h0)) / 60 / 30
+      const held = Math.max(...net.ids().map((id) => net.connectionCount(id)))
+      const crashedAt = net.clock.now()
+      net.crash('n7')
+      const survivors = nodes.filter((m) => m.id !== 'n7')
+      const bound = 6 * suspicionTimeout(4, 60, 1000) + 5 * 1000
+      await runUntil(net, () => survivors.every((m) => stateOf(m, 'n7') === 'dead'), bound, 200)
+      return { suspicions, perNodePerSecond, held, detectedMs: net.clock.now() - crashedAt }
+    }
+    const rings = await run(2)
+    const uniform = await run(0)
+    assert.equal(rings.suspicions, 0)
+    assert.equal(uniform.suspicions, 0)
+    // uniform targets pay a handshake for most probes; rings only for the occasional push-pull
+    assert.ok(uniform.perNodePerSecond > 1, `uniform: ${uniform.perNodePerSecond} handshakes/node/s`)
+    assert.ok(
+      rings.perNodePerSecond < uniform.perNodePerSecond / 5,
+      `rings: ${rings.perNodePerSecond} handshakes/node/s, uniform ${uniform.perNodePerSecond}`,
+    )
+    assert.ok(rings.held <= 10)
+  })
 })
