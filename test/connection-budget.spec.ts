@@ -76,10 +76,13 @@ describe('integration: connection budget (--max-connections)', function () {
     const reaped = after.reduce((n, s, i) => n + s.connectionsReaped - before[i].connectionsReaped, 0)
     // the budget is enforced after each new connection; the one or two in use right now are kept
     assert.ok(mean <= BUDGET + 2, `connections held per agent: mean ${mean.toFixed(1)}, budget ${BUDGET}`)
-    assert.ok(reaped > 0, 'connections past the budget were closed')
     const perAgentPerSecond = handshakes / N / (STEADY_MS / 1000)
+    // the budget turns probe rings on (one ring for a budget of 5): probes go to the same member
+    // each time; every member in turn would pay a handshake for most probes (1.76 per agent per
+    // second measured before rings, with connections reaped all along)
+    assert.ok(perAgentPerSecond < 0.5, `${perAgentPerSecond.toFixed(2)} handshakes per agent per second`)
     console.log(
-      `      ${N} agents, budget ${BUDGET}: ${mean.toFixed(1)} connections held, ${perAgentPerSecond.toFixed(2)} handshakes/agent/s, slow dials ${after.reduce((n, s, i) => n + s.slowDials - before[i].slowDials, 0)}`,
+      `      ${N} agents, budget ${BUDGET}: ${mean.toFixed(1)} connections held, ${perAgentPerSecond.toFixed(2)} handshakes/agent/s, ${reaped} reaped, slow dials ${after.reduce((n, s, i) => n + s.slowDials - before[i].slowDials, 0)}`,
     )
 
     const victim = c.agents[N - 1]

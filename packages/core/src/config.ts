@@ -29,8 +29,9 @@ export interface SwimConfig {
    * clusters larger than a node's connection budget: every member sits on K rings ordered by a
    * hash of its id, and probes only its successor on each (ProbeRings): each member is still
    * probed about once per interval, within K intervals at worst, and a node holds about 2K
-   * connections however large the cluster. At most 32. @default 0 (libp2p with maxConnections:
-   * see the service)
+   * connections however large the cluster; Lifeguard then expects at most `probeRings - 1`
+   * confirmations of a suspicion (its other probers). At most 32. @default 0 (libp2p with
+   * maxConnections: see the service)
    */
   probeRings: number
   /**

@@ -2,7 +2,7 @@ import type { Update } from './codec/index.ts'
 import type { Coordinate } from './coordinate.ts'
 import { StateDigest } from './digest.ts'
 import type { Explanation, Member, MemberState } from './member.ts'
-import type { ProbeRings } from './probe-rings.ts'
+import { ProbeRings } from './probe-rings.ts'
 import { type Random, randomInt, sampleK, shuffle } from './random.ts'
 import type { Suspicion } from './suspicion.ts'
 
@@ -53,10 +53,22 @@ export class MemberList {
   /** The fingerprint of (id, incarnation, state) over every record. */
   readonly digest = new StateDigest()
 
+  private readonly rings: ProbeRings | undefined
+
+  /** `rings`: probe rings instead of the round-robin (config probeRings > 0). */
   constructor(
     private readonly random: Random,
-    private readonly rings?: ProbeRings,
-  ) {}
+    rings?: { count: number; salt: string; selfId: string },
+  ) {
+    this.rings =
+      rings === undefined || rings.count === 0
+        ? undefined
+        : new ProbeRings(rings.count, rings.salt, rings.selfId, () => this.liveIds())
+  }
+
+  private *liveIds(): Generator<string> {
+    for (const r of this.byId.values()) if (isLive(r.state)) yield r.id
+  }
 
   get size(): number {
     return this.byId.size
@@ -78,8 +90,10 @@ export class MemberList {
   add(record: MemberRecord): void {
     this.byId.set(record.id, record)
     this.digest.toggle(record.id, record.incarnation, record.state)
-    if (isLive(record.state)) this.live++
-    this.rings?.add(record.id)
+    if (isLive(record.state)) {
+      this.live++
+      this.rings?.arrived(record.id)
+    }
     // insert at a random position, so a newcomer is not always probed last (memberlist)
     const at = randomInt(this.random, this.order.length + 1)
     this.order.push(record.id)
@@ -100,6 +114,8 @@ export class MemberList {
     r.incarnation = incarnation
     this.digest.toggle(r.id, incarnation, state)
     this.live += (isLive(state) ? 1 : 0) - (isLive(prev) ? 1 : 0)
+    if (isLive(state) && !isLive(prev)) this.rings?.arrived(r.id)
+    else if (!isLive(state) && isLive(prev)) this.rings?.gone(r.id)
     return prev !== state
   }
 
@@ -109,7 +125,7 @@ export class MemberList {
     this.byId.delete(id)
     this.digest.toggle(r.id, r.incarnation, r.state)
     if (isLive(r.state)) this.live--
-    this.rings?.remove(id)
+    this.rings?.gone(id)
     const at = this.order.indexOf(id)
     if (at >= 0) {
       this.order.splice(at, 1)
@@ -121,10 +137,7 @@ export class MemberList {
   /** The next member to probe (alive or suspect), or undefined when there is none. */
   nextProbeTarget(): MemberRecord | undefined {
     if (this.rings !== undefined) {
-      const id = this.rings.nextTarget((id) => {
-        const r = this.byId.get(id)
-        return r !== undefined && isLive(r.state)
-      })
+      const id = this.rings.nextTarget()
       return id === undefined ? undefined : this.byId.get(id)
     }
     for (let checked = 0; checked <= this.order.length; checked++) {

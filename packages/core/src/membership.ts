@@ -20,7 +20,6 @@ import type { MembershipInit } from './membership-init.ts'
 import { countDecodeError, type Logger, type MembershipStats, newStats, silentLogger } from './metrics.ts'
 import { Prober } from './probe.ts'
 import { ProbeLoop } from './probe-loop.ts'
-import { ProbeRings } from './probe-rings.ts'
 import { PushPullSync } from './push-pull.ts'
 import { Queries } from './queries.ts'
 import type { QueryHandler, QueryOptions, QueryResult } from './query-stream.ts'
@@ -73,8 +72,8 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     this.config = resolveConfig(init.config)
     this.transport = init.transport
     const random = init.random ?? mathRandom
-    const rings = this.config.probeRings
-    const list = new MemberList(random, rings > 0 ? new ProbeRings(rings, this.config.cluster, init.id) : undefined)
+    const rings = { count: this.config.probeRings, salt: this.config.cluster, selfId: init.id }
+    const list = new MemberList(random, rings)
     const clock = init.clock ?? systemClock
     const log = init.log ?? silentLogger
     const verifier = init.verifier ?? unsigned

@@ -21,85 +21,74 @@
  * identity (SECURITY.md).
  */
 export class ProbeRings {
-  /** Each ring's members (ourselves included), sorted by position, then id. */
-  private readonly rings: Array<Array<{ at: number; id: string }>>
+  /** Our position on each ring. */
+  private readonly selfAt: number[]
+  /** Our successor on each ring among the live members, with its distance from us. */
+  private readonly best: Array<{ id: string; dist: number } | undefined>
+  /** Rings whose successor left the live set: found again by a scan at the next use. */
+  private readonly stale: boolean[]
   private next = 0
 
+  /**
+   * O(K) memory per node and O(K) per membership change: only each ring's successor is kept, and
+   * a scan of the live members (`live`) finds the next one when it dies or leaves.
+   */
   constructor(
     readonly count: number,
     private readonly salt: string,
     private readonly selfId: string,
+    private readonly live: () => Iterable<string>,
   ) {
-    this.rings = Array.from({ length: count }, () => [])
-    this.add(selfId)
+    this.selfAt = Array.from({ length: count }, (_, r) => this.position(r, selfId))
+    this.best = Array.from({ length: count }, () => undefined)
+    this.stale = Array.from({ length: count }, () => false)
   }
 
-  add(id: string): void {
-    for (let r = 0; r < this.count; r++) {
-      const ring = this.rings[r]!
-      const entry = { at: this.position(r, id), id }
-      const i = this.search(ring, entry.at, id)
-      if (ring[i]?.id !== id) ring.splice(i, 0, entry)
-    }
-  }
-
-  remove(id: string): void {
+  /** `id` is live now (new, or back from dead): it may be closer than a ring's successor. */
+  arrived(id: string): void {
     if (id === this.selfId) return
-    for (let r = 0; r < this.count; r++) {
-      const ring = this.rings[r]!
-      const i = this.search(ring, this.position(r, id), id)
-      if (ring[i]?.id === id) ring.splice(i, 1)
-    }
+    for (let r = 0; r < this.count; r++) if (!this.stale[r]) this.offer(r, id)
   }
 
-  /**
-   * The member to probe this interval: our successor among those `accept`ed (the live ones) on
-   * the next ring in turn; undefined when no other member is accepted.
-   */
-  nextTarget(accept: (id: string) => boolean): string | undefined {
+  /** `id` is no longer live (dead, left or removed): the rings it was our successor on look again. */
+  gone(id: string): void {
+    for (let r = 0; r < this.count; r++) if (this.best[r]?.id === id) this.stale[r] = true
+  }
+
+  /** The member to probe this interval: our successor on the next ring in turn (undefined: none). */
+  nextTarget(): string | undefined {
     const r = this.next
     this.next = (this.next + 1) % this.count
-    return this.successor(r, accept)
+    return this.successor(r)
   }
 
-  /** Our successor on ring `r` among the `accept`ed members. */
-  successor(r: number, accept: (id: string) => boolean): string | undefined {
-    const ring = this.rings[r]!
-    const self = this.search(ring, this.position(r, this.selfId), this.selfId)
-    for (let step = 1; step < ring.length; step++) {
-      const id = ring[(self + step) % ring.length]!.id
-      if (accept(id)) return id
+  /** Our successor on ring `r` among the live members. */
+  successor(r: number): string | undefined {
+    if (this.stale[r]) {
+      this.stale[r] = false
+      this.best[r] = undefined
+      for (const id of this.live()) if (id !== this.selfId) this.offer(r, id)
     }
-    return undefined
+    return this.best[r]?.id
+  }
+
+  private offer(r: number, id: string): void {
+    const dist = (this.position(r, id) - this.selfAt[r]!) >>> 0
+    const b = this.best[r]
+    if (b === undefined || dist < b.dist || (dist === b.dist && id < b.id)) this.best[r] = { id, dist }
   }
 
   /** 32-bit FNV-1a of salt, ring and id, finished with murmur3's fmix32 for avalanche. */
   private position(r: number, id: string): number {
     let h = 0x811c9dc5
-    const mix = (s: string) => {
-      for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
-    }
-    mix(this.salt)
+    for (let i = 0; i < this.salt.length; i++) h = Math.imul(h ^ this.salt.charCodeAt(i), 0x01000193)
     h = Math.imul(h ^ (0x100 + r), 0x01000193)
-    mix(id)
+    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193)
     h ^= h >>> 16
     h = Math.imul(h, 0x85ebca6b)
     h ^= h >>> 13
     h = Math.imul(h, 0xc2b2ae35)
     h ^= h >>> 16
     return h >>> 0
-  }
-
-  /** Where (at, id) is or would go in `ring`. */
-  private search(ring: ReadonlyArray<{ at: number; id: string }>, at: number, id: string): number {
-    let lo = 0
-    let hi = ring.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      const e = ring[mid]!
-      if (e.at < at || (e.at === at && e.id < id)) lo = mid + 1
-      else hi = mid
-    }
-    return lo
   }
 }

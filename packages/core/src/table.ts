@@ -361,8 +361,11 @@ export class ClaimTable {
     const min = suspicionTimeout(config.suspicionMult, ctx.clusterSize(), config.probeIntervalMs)
     const max = config.lifeguard ? config.suspicionMaxTimeoutMult * min : min
     // Lifeguard expects suspicionMult - 2 confirmations, or none when the cluster is too small to
-    // give them (neither the accuser nor the suspect can confirm): memberlist suspectNode.
-    const expected = config.suspicionMult - 2
+    // give them (neither the accuser nor the suspect can confirm): memberlist suspectNode. With
+    // probe rings only the suspect's other probers probe it, probeRings - 1 at most: waiting for
+    // more would hold every suspicion to the longest timeout.
+    const probers = config.probeRings > 0 ? config.probeRings - 1 : Number.POSITIVE_INFINITY
+    const expected = Math.min(config.suspicionMult - 2, probers)
     const k = config.lifeguard && ctx.clusterSize() - 2 >= expected ? expected : 0
     const incarnation = r.incarnation
     r.reason = { accuser, suspectedAt: ctx.clock.now(), confirmations: [], failedProbes }

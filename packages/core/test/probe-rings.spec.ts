@@ -1,28 +1,43 @@
 import assert from 'node:assert/strict'
-import { resolveConfig } from '@murmur/core'
+import { type MemberState, resolveConfig, seededRandom } from '@murmur/core'
+import { MemberList, type MemberRecord } from '../src/member-list.ts'
 import { ProbeRings } from '../src/probe-rings.ts'
+import { alive } from './helpers.ts'
+
+function record(id: string, state: MemberState = 'alive'): MemberRecord {
+  return {
+    id,
+    addrs: [id],
+    state,
+    incarnation: 0,
+    metadata: new Uint8Array(0),
+    stateChangedAt: 0,
+    aliveClaim: alive(id),
+  }
+}
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `member-${i}`)
 
-/** Every member's rings over the same view, as when the cluster agrees on who is live. */
-function overlay(members: string[], k: number): Map<string, ProbeRings> {
-  const out = new Map<string, ProbeRings>()
-  for (const self of members) {
-    const rings = new ProbeRings(k, 'cluster', self)
-    for (const id of members) rings.add(id)
-    out.set(self, rings)
-  }
-  return out
+/** One node's rings over a live set it shares with the caller. */
+function ringsOf(k: number, self: string, live: Set<string>, salt = 'cluster'): ProbeRings {
+  const rings = new ProbeRings(k, salt, self, () => live)
+  for (const id of live) rings.arrived(id)
+  return rings
 }
 
-/** Who each member probes over k intervals, every member probing once per interval. */
-function probes(all: Map<string, ProbeRings>, k: number, live: (id: string) => boolean): Map<string, string[]> {
+/** Every member's rings over the same view, as when the cluster agrees on who is live. */
+function overlay(members: string[], k: number, live = new Set(members)): Map<string, ProbeRings> {
+  return new Map(members.map((self) => [self, ringsOf(k, self, live)]))
+}
+
+/** Who each member probes over k intervals, every live member probing once per interval. */
+function probes(all: Map<string, ProbeRings>, k: number, live: Set<string>): Map<string, string[]> {
   const by = new Map<string, string[]>()
   for (const [self, rings] of all) {
-    if (!live(self)) continue
+    if (!live.has(self)) continue
     for (let i = 0; i < k; i++) {
-      const t = rings.nextTarget((id) => id !== self && live(id))
-      assert.ok(t !== undefined)
+      const t = rings.nextTarget()
+      assert.ok(t !== undefined && t !== self && live.has(t), `${self} probed ${t}`)
       by.set(t, [...(by.get(t) ?? []), self])
     }
   }
@@ -38,7 +53,8 @@ describe('ProbeRings (probe targets inside a connection budget)', () => {
       [300, 3],
     ]) {
       const members = ids(n)
-      const by = probes(overlay(members, k), k, () => true)
+      const live = new Set(members)
+      const by = probes(overlay(members, k, live), k, live)
       for (const m of members) {
         const probers = by.get(m) ?? []
         assert.equal(probers.length, k, `n=${n} k=${k}: ${m} probed ${probers.length} times`)
@@ -50,54 +66,64 @@ describe('ProbeRings (probe targets inside a connection budget)', () => {
   it('a node probes at most k members however large the cluster', () => {
     const all = overlay(ids(500), 4)
     for (const [self, rings] of all) {
-      const targets = new Set(Array.from({ length: 40 }, () => rings.nextTarget((id) => id !== self)))
+      const targets = new Set(Array.from({ length: 40 }, () => rings.nextTarget()))
       assert.ok(targets.size >= 1 && targets.size <= 4, `${self}: ${targets.size}`)
     }
   })
 
-  it('skips members that are not live: their successors get a prober at once', () => {
+  it('members that die are skipped: their successors get a prober at once', () => {
     const members = ids(60)
-    const all = overlay(members, 3)
-    const dead = new Set(members.filter((_, i) => i % 4 === 0))
-    const by = probes(all, 3, (id) => !dead.has(id))
+    const live = new Set(members)
+    const all = overlay(members, 3, live)
+    for (const [i, m] of members.entries()) {
+      if (i % 4 !== 0) continue
+      live.delete(m)
+      for (const rings of all.values()) rings.gone(m)
+    }
+    const by = probes(all, 3, live)
     for (const m of members) {
-      if (dead.has(m)) assert.equal(by.get(m), undefined, `${m} is dead and still probed`)
+      if (!live.has(m)) assert.equal(by.get(m), undefined, `${m} is dead and still probed`)
       else assert.equal(by.get(m)?.length, 3, `${m}: ${by.get(m)}`)
     }
+    // and back: a member alive again takes its place on the rings
+    const back = members[0]
+    live.add(back)
+    for (const rings of all.values()) rings.arrived(back)
+    assert.equal(probes(all, 3, live).get(back)?.length, 3)
   })
 
-  it('forgets removed members, keeps itself, and adds nobody twice', () => {
-    const rings = new ProbeRings(2, 'c', 'a')
-    rings.add('b')
-    rings.add('b')
-    rings.add('a')
-    assert.equal(
-      rings.nextTarget((id) => id !== 'a'),
-      'b',
-    )
-    rings.remove('b')
-    rings.remove('a') // ourselves: stays
-    assert.equal(
-      rings.nextTarget((id) => id !== 'a'),
-      undefined,
-    )
-    rings.add('c')
-    assert.equal(
-      rings.successor(0, (id) => id !== 'a'),
-      'c',
-    )
+  it('the same order whatever order members arrive in; ourselves never', () => {
+    const members = ids(40)
+    const forward = ringsOf(2, 'member-7', new Set(members))
+    const backward = ringsOf(2, 'member-7', new Set([...members].reverse()))
+    for (const r of [0, 1]) assert.equal(forward.successor(r), backward.successor(r))
+    const alone = ringsOf(2, 'a', new Set(['a']))
+    assert.equal(alone.nextTarget(), undefined)
   })
 
   it('orders by a hash of the cluster name too: another cluster gets other rings', () => {
     const members = ids(50)
-    const succ = (salt: string) =>
-      members.map((self) => {
-        const r = new ProbeRings(1, salt, self)
-        for (const id of members) r.add(id)
-        return r.successor(0, (id) => id !== self)
-      })
+    const live = new Set(members)
+    const succ = (salt: string) => members.map((self) => ringsOf(1, self, live, salt).successor(0))
     assert.notDeepEqual(succ('one'), succ('two'))
     assert.deepEqual(succ('one'), succ('one'))
+  })
+
+  it('a MemberList with rings follows state changes', () => {
+    const list = new MemberList(seededRandom(1), { count: 2, salt: 'c', selfId: 'me' })
+    assert.equal(list.nextProbeTarget(), undefined)
+    const a = record('a')
+    list.add(a)
+    assert.equal(list.nextProbeTarget()?.id, 'a')
+    list.add(record('b', 'dead'))
+    list.setState(a, 'suspect', 0)
+    assert.equal(list.nextProbeTarget()?.id, 'a', 'a suspect is still probed')
+    list.setState(a, 'dead', 0)
+    assert.equal(list.nextProbeTarget(), undefined, 'nobody live')
+    list.setState(list.get('b')!, 'alive', 1)
+    assert.equal(list.nextProbeTarget()?.id, 'b')
+    list.remove('b')
+    assert.equal(list.nextProbeTarget(), undefined)
   })
 
   it('probeRings is validated: an integer from 0 to 32', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { setTimeout as delay } from 'node:timers/promises'
+import { probeRingsFor } from '../src/index.ts'
 import { converged, type MurmurNode, Nodes, until } from './helpers.ts'
 
 const transportOf = (n: MurmurNode) => n.services.membership.stats().transport
@@ -31,8 +32,9 @@ describe('connection budget (maxConnections)', function () {
     }
   })
 
-  it('8 nodes with a budget of 3: each holds about 3 connections, churns them, suspects nobody', async () => {
-    const nodes = await net.cluster(8, { membership: { maxConnections: 3 } })
+  it('8 nodes with a budget of 3, probing every member: each holds about 3 connections, churns them, suspects nobody', async () => {
+    // probeRings 0: every member in turn, so most probes need a connection the budget closed
+    const nodes = await net.cluster(8, { membership: { maxConnections: 3, config: { probeRings: 0 } } })
     await until(() => converged(nodes), 'convergence', AbortSignal.timeout(15_000))
     let suspicions = 0
     for (const n of nodes) n.services.membership.addEventListener('member:suspect', () => suspicions++)
@@ -60,6 +62,40 @@ describe('connection budget (maxConnections)', function () {
     const n0 = nodes[0]
     const connectedIds = nodes.slice(1).filter((m) => n0.getConnections(m.peerId).length > 0)
     assert.ok(connectedIds.length > 0 && connectedIds.length < 7, `n0 holds ${connectedIds.length} of 7`)
+  })
+
+  it('a budget turns probe rings on: 10 nodes with a budget of 5 settle on a few connections each', async () => {
+    const nodes = await net.cluster(10, { membership: { maxConnections: 5 } })
+    assert.equal(nodes[0].services.membership.config.probeRings, probeRingsFor(5))
+    await until(() => converged(nodes), 'convergence', AbortSignal.timeout(20_000))
+    await delay(3000) // the joins' first contacts are done
+    let suspicions = 0
+    for (const n of nodes) n.services.membership.addEventListener('member:suspect', () => suspicions++)
+    const before = nodes.map(transportOf)
+    const probes0 = nodes.reduce((n, m) => n + m.services.membership.stats().probes, 0)
+    const held: number[] = []
+    for (let i = 0; i < 12; i++) {
+      await delay(250)
+      for (const n of nodes) held.push(transportOf(n).connections)
+    }
+    const after = nodes.map(transportOf)
+    const dials = after.reduce((n, s, i) => n + s.handshakes.outbound - before[i].handshakes.outbound, 0)
+    const probes = nodes.reduce((n, m) => n + m.services.membership.stats().probes, 0) - probes0
+    assert.ok(probes >= 20, `the nodes kept probing (${probes} probes)`)
+    // uniform targets would dial for about half of these probes (budget 5 of 9 others)
+    assert.ok(dials <= probes / 10, `${dials} dials for ${probes} probes`)
+    const mean = held.reduce((a, b) => a + b, 0) / held.length
+    assert.ok(mean <= 5, `mean connections held ${mean.toFixed(2)}, budget 5`)
+    assert.equal(suspicions, 0)
+  })
+
+  it('probe rings set in the config win over the budget default', async () => {
+    const [n] = await net.cluster(1, { membership: { maxConnections: 40, config: { probeRings: 2 } } })
+    assert.equal(n.services.membership.config.probeRings, 2)
+    assert.equal(probeRingsFor(40), 8)
+    assert.equal(probeRingsFor(undefined), 0)
+    assert.equal(probeRingsFor(1), 1)
+    assert.equal(probeRingsFor(1000), 8)
   })
 })
 

@@ -107,7 +107,7 @@ export function makeAgentCommand(io: IO, outcome: Outcome) {
     .addOption(
       new Option(
         '--max-connections <n>',
-        'connection budget: members to hold a connection to at once (each a Noise handshake); past it the least recently used are closed (default: one per member; README: Connections)',
+        'connection budget: members to hold a connection to at once (each a Noise handshake); past it the least recently used are closed, and probes go round a fifth as many probe rings unless --config sets probeRings (default: one per member; README: Connections)',
       )
         .argParser(parsePositiveInt)
         .env('MURMUR_MAX_CONNECTIONS'),

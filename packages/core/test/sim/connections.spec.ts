@@ -136,5 +136,11 @@ describe('simulator connection model', () => {
       `rings: ${rings.perNodePerSecond} handshakes/node/s, uniform ${uniform.perNodePerSecond}`,
     )
     assert.ok(rings.held <= 10)
+    // a suspect's only probers are its ring predecessors: Lifeguard must not wait for more
+    // confirmations than they can give (22.4 s against 9.2 s before it stopped waiting)
+    assert.ok(
+      rings.detectedMs < 1.5 * uniform.detectedMs,
+      `rings ${rings.detectedMs} ms, uniform ${uniform.detectedMs} ms`,
+    )
   })
 })
