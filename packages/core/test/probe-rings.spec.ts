@@ -63,6 +63,16 @@ describe('ProbeRings (probe targets inside a connection budget)', () => {
     }
   })
 
+  it('members with different ring counts still probe everyone: ring 0 is common to all', () => {
+    const members = ids(200)
+    const live = new Set(members)
+    const counts = [1, 2, 4, 8]
+    const all = new Map(members.map((self, i) => [self, ringsOf(counts[i % 4]!, self, live)]))
+    const probed = new Set<string>()
+    for (let interval = 0; interval < 8; interval++) for (const rings of all.values()) probed.add(rings.nextTarget()!)
+    assert.equal(probed.size, members.length, 'every member probed within the largest ring count')
+  })
+
   it('a node probes at most k members however large the cluster', () => {
     const all = overlay(ids(500), 4)
     for (const [self, rings] of all) {
