@@ -152,6 +152,18 @@ export class MemberList {
     return undefined
   }
 
+  /** Our live successor on each probe ring, without repeats; empty without rings. */
+  probeRingTargets(): string[] {
+    const rings = this.rings
+    if (rings === undefined) return []
+    const out = new Set<string>()
+    for (let r = 0; r < rings.count; r++) {
+      const id = rings.successor(r)
+      if (id !== undefined) out.add(id)
+    }
+    return [...out]
+  }
+
   /** Up to k random members passing `accept`, without copying the list. */
   sample(k: number, accept: (r: MemberRecord) => boolean): MemberRecord[] {
     const ids = sampleK(this.random, this.order, k, (id) => {

@@ -459,6 +459,15 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     return id === this.id ? this.ctx.vivaldi.coordinate : this.ctx.list.get(id)?.coordinate
   }
 
+  /**
+   * With probe rings (config probeRings): the members this node probes, its live successor on
+   * each ring, without repeats. Empty without rings (every member is probed in turn). A transport
+   * keeps its connections to these (the libp2p service tags them for libp2p's connection manager).
+   */
+  probeRingTargets(): string[] {
+    return this.ctx.list.probeRingTargets()
+  }
+
   /** Lifeguard local health: 0 is healthy, up to awarenessMaxMultiplier - 1. */
   healthScore(): number {
     return this.ctx.awareness.healthScore

@@ -150,6 +150,10 @@ export interface MembershipComponents {
     getConnections(peerId?: PeerId): Connection[]
   }
   addressManager: { getAddresses(): Multiaddr[] }
+  /** For PROBE_RING_TAG (libp2p always has one; optional for a bare host in tests). */
+  peerStore?: {
+    merge(id: PeerId, data: { tags: Record<string, { value: number } | undefined> }): Promise<unknown>
+  }
 }
 
 /** Why an inbound frame was refused (the stream that carried it is reset). */
@@ -478,6 +482,6 @@ export {
   QuicUnavailableError,
   TransportStoppedError,
 } from './errors.ts'
-export { incarnationFromClock, probeRingsFor, protocolPrefixFor } from './membership-service.ts'
+export { incarnationFromClock, PROBE_RING_TAG, probeRingsFor, protocolPrefixFor } from './membership-service.ts'
 export { isQuicAddr } from './quic.ts'
 export { frugalYamux } from './yamux.ts'

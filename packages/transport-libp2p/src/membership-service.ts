@@ -2,6 +2,7 @@ import {
   type Logger,
   type PeerDiscovery,
   type PeerDiscoveryEvents,
+  type PeerId,
   peerDiscoverySymbol,
   type Startable,
   serviceCapabilities,
@@ -84,6 +85,14 @@ export function probeRingsFor(maxConnections: number | undefined): number {
   return Math.min(8, Math.max(1, Math.floor(maxConnections / 5)))
 }
 
+/**
+ * The peer-store tag on the members this node probes under probe rings (value 50 of libp2p's
+ * 0-100): libp2p's connection manager, pruning past its own maxConnections, closes the
+ * connections of the lowest-valued peers first, so the app's other connections go before these.
+ */
+export const PROBE_RING_TAG = 'murmur-probe-ring'
+const PROBE_RING_TAG_VALUE = 50
+
 /** Sampling of the event-loop delay histogram (ms): fine enough for a probe timeout of 200 ms. */
 const LOOP_DELAY_RESOLUTION_MS = 20
 
@@ -103,6 +112,9 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
   private readonly discovered = new Map<string, string>()
   private readonly log: Logger
   private started = false
+  /** The engine's probe-ring targets, as last tagged in the peer store (PROBE_RING_TAG). */
+  private ringTargets = new Set<string>()
+  private ringTimer: ReturnType<typeof setInterval> | undefined
   /** The address list last handed to the engine, joined; undefined forces the next refresh. */
   private announced: string | undefined
   private readonly onAddressChange = (): void => this.refreshAddresses()
@@ -143,6 +155,8 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
       slowDialMs: this.config.probeTimeoutMs,
       // an unhealthy node keeps its connections: each one it closed would cost a handshake soon
       holdConnections: () => this.core.healthScore() > 0,
+      // the members we probe under probe rings: closing one costs a handshake at its next probe
+      keep: (id) => this.ringTargets.has(id),
     })
     const prefix = init.protocolPrefix ?? protocolPrefixFor(this.config.cluster)
     this.reportProtocol = new ReportProtocol(components, prefix, {
@@ -208,6 +222,36 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
     events.addEventListener('transport:close', this.onAddressChange)
     events.addEventListener('self:peer:update', this.onAddressChange)
     this.refreshAddresses()
+    if (this.config.probeRings > 0) {
+      this.ringTimer = setInterval(() => this.refreshRingTargets(), this.config.probeIntervalMs)
+      this.ringTimer.unref?.()
+    }
+  }
+
+  /**
+   * Follows the engine's probe-ring targets once per probe interval: a new one is tagged
+   * (PROBE_RING_TAG) and kept by our own reaper, one no longer probed is untagged.
+   */
+  private refreshRingTargets(): void {
+    const next = new Set(this.core.probeRingTargets())
+    for (const id of next) if (!this.ringTargets.has(id)) this.tagRingTarget(id, true)
+    for (const id of this.ringTargets) if (!next.has(id)) this.tagRingTarget(id, false)
+    this.ringTargets = next
+  }
+
+  private tagRingTarget(id: string, on: boolean): void {
+    const { peerStore } = this.components
+    if (peerStore === undefined) return
+    let peerId: PeerId
+    try {
+      peerId = peerIdFromString(id)
+    } catch {
+      return // not a peer id: nothing libp2p could hold a connection to
+    }
+    const tag = on ? { value: PROBE_RING_TAG_VALUE } : undefined
+    peerStore.merge(peerId, { tags: { [PROBE_RING_TAG]: tag } }).catch((err: Error) => {
+      this.log('could not %s %s: %s', on ? 'tag' : 'untag', id, err.message)
+    })
   }
 
   /**
@@ -287,6 +331,10 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
     events.removeEventListener('transport:close', this.onAddressChange)
     events.removeEventListener('self:peer:update', this.onAddressChange)
     this.core.stop()
+    clearInterval(this.ringTimer)
+    this.ringTimer = undefined
+    for (const id of this.ringTargets) this.tagRingTarget(id, false)
+    this.ringTargets = new Set()
     await this.reportProtocol.stop()
     await this.transport.stop()
     this.loopHistogram?.disable()

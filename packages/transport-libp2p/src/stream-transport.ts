@@ -93,6 +93,11 @@ export interface StreamTransportInit {
    * never left. Holding its connections until it is healthy again breaks it.
    */
   holdConnections?: () => boolean
+  /**
+   * Members whose connection is never reaped: the engine's probe targets under probe rings,
+   * probed every few intervals, each time with a handshake if it were closed in between.
+   */
+  keep?: (id: string) => boolean
 }
 
 /** libp2p's progress events of a connection upgrade (`upgrader:encrypt-outbound-connection`, ...): the remote answered. */
@@ -173,6 +178,7 @@ export class StreamTransport implements Transport, Startable {
   private readonly activeMs: number
   private readonly slowDialMs: number
   private readonly holdConnections: () => boolean
+  private readonly keep: (id: string) => boolean
   /** When we last sent to or heard from each peer (Date.now()), least recently first: the reaper's order. */
   private readonly active = new Map<string, number>()
   /** Open libp2p connections per peer id, either direction (connection:open / connection:close). */
@@ -202,6 +208,7 @@ export class StreamTransport implements Transport, Startable {
     this.activeMs = init.activeMs ?? DEFAULT_ACTIVE_MS
     this.slowDialMs = init.slowDialMs ?? DEFAULT_ACTIVE_MS
     this.holdConnections = init.holdConnections ?? (() => false)
+    this.keep = init.keep ?? (() => false)
     this.log = components.logger.forComponent('murmur:transport')
     this.host = {
       counters: this.counters,
@@ -448,7 +455,7 @@ export class StreamTransport implements Transport, Startable {
     for (const [id, at] of this.active) {
       if (excess <= 0 || now - at < this.activeMs) break
       const connections = byPeer.get(id)
-      if (connections === undefined) continue
+      if (connections === undefined || this.keep(id)) continue
       const ours = (p: string | undefined) => p === this.packetProtocol
       if (connections.some((c) => c.streams.some((s) => !ours(s.protocol)))) continue
       const channel = this.channels.get(id)

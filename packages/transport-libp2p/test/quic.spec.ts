@@ -63,7 +63,8 @@ describe('QUIC', function () {
   it('keeps a connection budget over QUIC: closes connections past it and dials again, without deaths', async () => {
     // the lan profile's probe timing: under FAST's (a 0.9 s suspicion) one lost ack in a reap
     // could outrun the refutation, which no real profile allows
-    const lan = { probeIntervalMs: 1000, probeTimeoutMs: 500, suspicionMult: 4, gossipIntervalMs: 200 }
+    // probeRings 0: every member in turn, so that the budget keeps closing connections
+    const lan = { probeIntervalMs: 1000, probeTimeoutMs: 500, suspicionMult: 4, gossipIntervalMs: 200, probeRings: 0 }
     const nodes = await net.cluster(6, { listen: [QUIC], membership: { maxConnections: 2, config: lan } })
     await until(() => converged(nodes), 'convergence', AbortSignal.timeout(15_000))
     const verdicts = { suspect: 0, dead: 0 }
