@@ -45,6 +45,11 @@ export function entryHash(id: string, incarnation: number, state: MemberState, s
   h = Math.imul(h, 0x01000193)
   h ^= STATE_RANK[state] + 1
   h = Math.imul(h, 0x01000193)
+  return fmix32(h)
+}
+
+/** murmur3's 32-bit finalizer: every input bit flips about half of the output bits. */
+export function fmix32(h: number): number {
   h ^= h >>> 16
   h = Math.imul(h, 0x85ebca6b)
   h ^= h >>> 13

@@ -1,3 +1,5 @@
+import { fmix32 } from './digest.ts'
+
 /**
  * Probe rings: a monitoring overlay for clusters larger than a node's connection budget.
  *
@@ -84,11 +86,6 @@ export class ProbeRings {
     for (let i = 0; i < this.salt.length; i++) h = Math.imul(h ^ this.salt.charCodeAt(i), 0x01000193)
     h = Math.imul(h ^ (0x100 + r), 0x01000193)
     for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193)
-    h ^= h >>> 16
-    h = Math.imul(h, 0x85ebca6b)
-    h ^= h >>> 13
-    h = Math.imul(h, 0xc2b2ae35)
-    h ^= h >>> 16
-    return h >>> 0
+    return fmix32(h)
   }
 }

@@ -1,5 +1,6 @@
 import {
   type ConfigInput,
+  type MemberState,
   Membership,
   type MembershipInit,
   type Transport,
@@ -9,6 +10,7 @@ import {
 } from '@murmur/core'
 import { ManualClock, SimNetwork, type SimOptions, seededRandom } from '@murmur/core/testing'
 import { decodePacket, encodePacket, Kind, type Packet, type PacketInput } from '@murmur/core/wire'
+import type { MemberRecord } from '../src/member-list.ts'
 
 /** The seed of every test's randomness; override with MURMUR_SEED to replay a failure. */
 export const SEED = Number(process.env.MURMUR_SEED ?? 1)
@@ -135,4 +137,17 @@ export async function runUntil(net: SimNetwork, pred: () => boolean, maxMs: numb
 /** Every packet field, with updates and events decoded, sent to `to`. */
 export function sentTo(sent: SentPacket[], to: string): Packet[] {
   return sent.filter((s) => s.to === to).map((s) => s.packet)
+}
+
+/** A member record as the engine keeps it, for MemberList and probe-order tests. */
+export function memberRecord(id: string, state: MemberState = 'alive'): MemberRecord {
+  return {
+    id,
+    addrs: [id],
+    state,
+    incarnation: 0,
+    metadata: new Uint8Array(0),
+    stateChangedAt: 0,
+    aliveClaim: alive(id),
+  }
 }

@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict'
-import { type MemberState, seededRandom } from '@murmur/core'
-import { MemberList, type MemberRecord } from '../src/member-list.ts'
-import { alive, SEED } from './helpers.ts'
-
-function record(id: string, state: MemberState = 'alive'): MemberRecord {
-  return {
-    id,
-    addrs: [id],
-    state,
-    incarnation: 0,
-    metadata: new Uint8Array(0),
-    stateChangedAt: 0,
-    aliveClaim: alive(id),
-  }
-}
+import { seededRandom } from '@murmur/core'
+import { MemberList } from '../src/member-list.ts'
+import { memberRecord, SEED } from './helpers.ts'
 
 function listOf(n: number, seed = SEED): MemberList {
   const list = new MemberList(seededRandom(seed))
-  for (let i = 0; i < n; i++) list.add(record(`m${i}`))
+  for (let i = 0; i < n; i++) list.add(memberRecord(`m${i}`))
   return list
 }
 
@@ -60,7 +48,7 @@ describe('MemberList probe order (randomized round-robin)', () => {
     for (let seed = 1; seed <= 40; seed++) {
       const list = listOf(9, seed)
       pass(list, 3) // in the middle of a pass
-      list.add(record('new'))
+      list.add(memberRecord('new'))
       const next = pass(list, 20)
       const at = next.indexOf('new')
       assert.ok(at >= 0, `seed ${seed}: newcomer not probed in two passes: ${next}`)

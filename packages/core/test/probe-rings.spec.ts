@@ -1,20 +1,8 @@
 import assert from 'node:assert/strict'
-import { type MemberState, resolveConfig, seededRandom } from '@murmur/core'
-import { MemberList, type MemberRecord } from '../src/member-list.ts'
+import { resolveConfig, seededRandom } from '@murmur/core'
+import { MemberList } from '../src/member-list.ts'
 import { ProbeRings } from '../src/probe-rings.ts'
-import { alive } from './helpers.ts'
-
-function record(id: string, state: MemberState = 'alive'): MemberRecord {
-  return {
-    id,
-    addrs: [id],
-    state,
-    incarnation: 0,
-    metadata: new Uint8Array(0),
-    stateChangedAt: 0,
-    aliveClaim: alive(id),
-  }
-}
+import { memberRecord } from './helpers.ts'
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `member-${i}`)
 
@@ -122,10 +110,10 @@ describe('ProbeRings (probe targets inside a connection budget)', () => {
   it('a MemberList with rings follows state changes', () => {
     const list = new MemberList(seededRandom(1), { count: 2, salt: 'c', selfId: 'me' })
     assert.equal(list.nextProbeTarget(), undefined)
-    const a = record('a')
+    const a = memberRecord('a')
     list.add(a)
     assert.equal(list.nextProbeTarget()?.id, 'a')
-    list.add(record('b', 'dead'))
+    list.add(memberRecord('b', 'dead'))
     list.setState(a, 'suspect', 0)
     assert.equal(list.nextProbeTarget()?.id, 'a', 'a suspect is still probed')
     list.setState(a, 'dead', 0)

@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict'
-import { suspicionTimeout } from '@murmur/core'
+import { type Membership, suspicionTimeout } from '@murmur/core'
 import { SimNetwork, simPeer } from '@murmur/core/testing'
 import { cluster, converged, runUntil, stateOf } from './helpers.ts'
+
+/** Counts suspect events about anyone but `victim`, on every node. */
+function suspicionsOfOthers(nodes: Membership[], victim: string): { count: number } {
+  const seen = { count: 0 }
+  for (const m of nodes) {
+    m.addEventListener('member:suspect', (e) => {
+      if (e.detail.id !== victim) seen.count++
+    })
+  }
+  return seen
+}
 
 describe('simulator connection model', () => {
   it('without a model, transports give no connection hint and nothing counts as a handshake', async () => {
@@ -66,15 +77,10 @@ describe('simulator connection model', () => {
       config: { profile: 'lan' },
     })
     await runUntil(net, () => converged(nodes), 60_000, 200)
-    let suspicions = 0
-    for (const m of nodes) {
-      m.addEventListener('member:suspect', (e) => {
-        if (e.detail.id !== 'n7') suspicions++
-      })
-    }
+    const suspicions = suspicionsOfOthers(nodes, 'n7')
     const h0 = net.traffic.handshakes
     await net.clock.run(30_000, 10)
-    assert.equal(suspicions, 0)
+    assert.equal(suspicions.count, 0)
     for (const id of net.ids()) assert.ok(net.connectionCount(id) <= 8, `${id} holds ${net.connectionCount(id)}`)
     const perNodePerSecond = (2 * (net.traffic.handshakes - h0)) / 40 / 30
     assert.ok(perNodePerSecond > 0.5, `a budget below the cluster size costs handshakes (${perNodePerSecond}/s)`)
@@ -82,7 +88,7 @@ describe('simulator connection model', () => {
     const survivors = nodes.filter((m) => m.id !== 'n7')
     const bound = 6 * suspicionTimeout(4, 40, 1000) + 5 * 1000
     await runUntil(net, () => survivors.every((m) => stateOf(m, 'n7') === 'dead'), bound, 200)
-    assert.equal(suspicions, 0)
+    assert.equal(suspicions.count, 0)
   })
 
   it('gossip rounds go to connected members when the transport says who they are', async () => {
@@ -108,12 +114,7 @@ describe('simulator connection model', () => {
       })
       await runUntil(net, () => converged(nodes), 60_000, 200)
       await net.clock.run(20_000, 10) // every node reaches its steady set of connections
-      let suspicions = 0
-      for (const m of nodes) {
-        m.addEventListener('member:suspect', (e) => {
-          if (e.detail.id !== 'n7') suspicions++
-        })
-      }
+      const suspicions = suspicionsOfOthers(nodes, 'n7')
       const h0 = net.traffic.handshakes
       await net.clock.run(30_000, 10)
       const perNodePerSecond = (2 * (net.traffic.handshakes - h0)) / 60 / 30
@@ -123,7 +124,7 @@ describe('simulator connection model', () => {
       const survivors = nodes.filter((m) => m.id !== 'n7')
       const bound = 6 * suspicionTimeout(4, 60, 1000) + 5 * 1000
       await runUntil(net, () => survivors.every((m) => stateOf(m, 'n7') === 'dead'), bound, 200)
-      return { suspicions, perNodePerSecond, held, detectedMs: net.clock.now() - crashedAt }
+      return { suspicions: suspicions.count, perNodePerSecond, held, detectedMs: net.clock.now() - crashedAt }
     }
     const rings = await run(2)
     const uniform = await run(0)
