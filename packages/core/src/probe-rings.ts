@@ -15,7 +15,8 @@ import { fmix32 } from './digest.ts'
  * its K predecessors, each once every K intervals: once per interval on average, as with
  * uniform targets, and within K intervals at worst (memberlist's round-robin bounds it by a
  * whole pass, n intervals). A member declared dead is skipped, and its successors get a new
- * prober at once. A newcomer one node does not know yet is still probed by the nodes that do.
+ * prober at once. A newcomer is probed once its predecessors have heard of it (gossip, a join's
+ * push-pull: seconds).
  *
  * Positions come from a hash of the cluster name, the ring and the id. A member who could choose
  * its id to sit just before a victim on every ring would be the victim's only prober, and could
