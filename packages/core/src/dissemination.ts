@@ -11,6 +11,8 @@ interface Entry<T> {
   item: T
   size: number
   transmits: number
+  /** Members that have it (we sent it to them, or they told it to the world): see take(). */
+  have: Set<string> | undefined
 }
 
 /**
@@ -31,17 +33,23 @@ export class TransmitLimitedQueue<T> {
   constructor(
     private readonly limit: () => number,
     private readonly onFill?: () => void,
+    /** Whether these members are all the live ones (ourselves included): the item is then done. */
+    private readonly everyone?: (have: ReadonlySet<string>) => boolean,
   ) {}
 
   get size(): number {
     return this.byKey.size
   }
 
-  /** Queues `item` under `key`, replacing (invalidating) any pending item with that key. */
-  enqueue(key: string, item: T, size: number): void {
+  /**
+   * Queues `item` under `key`, replacing (invalidating) any pending item with that key. `have`:
+   * members known to hold it already (its origin), never sent it by a take() that names its
+   * recipient.
+   */
+  enqueue(key: string, item: T, size: number, have?: readonly string[]): void {
     this.remove(key)
     this.minSize = Math.min(this.minSize, size)
-    const entry: Entry<T> = { key, item, size, transmits: 0 }
+    const entry: Entry<T> = { key, item, size, transmits: 0, have: have === undefined ? undefined : new Set(have) }
     this.byKey.set(key, entry)
     this.bucket(0).set(key, entry)
     if (this.byKey.size === 1) this.onFill?.()
@@ -61,9 +69,11 @@ export class TransmitLimitedQueue<T> {
 
   /**
    * Items whose sizes (each plus `overhead`) fit in `budget` bytes, least-transmitted first;
-   * each one handed out counts as a transmission.
+   * each one handed out counts as a transmission. With `to`, the packet's recipient: items it
+   * already has (sent to it before, or its own) are left for others, so that a small cluster's
+   * few transmissions reach every member rather than the same one twice.
    */
-  take(budget: number, overhead = 2): T[] {
+  take(budget: number, overhead = 2, to?: string): T[] {
     const out: T[] = []
     if (this.byKey.size === 0) return out
     const limit = this.limit()
@@ -77,6 +87,11 @@ export class TransmitLimitedQueue<T> {
         if (left < this.minSize + overhead) break scan
         const cost = entry.size + overhead
         if (cost > left) continue
+        if (to !== undefined) {
+          if (entry.have?.has(to) === true) continue
+          entry.have ??= new Set()
+          entry.have.add(to)
+        }
         left -= cost
         out.push(entry.item)
         bucket.delete(entry.key)
@@ -86,7 +101,8 @@ export class TransmitLimitedQueue<T> {
     }
     for (const entry of moved) {
       entry.transmits++
-      if (entry.transmits >= limit) this.byKey.delete(entry.key)
+      const done = entry.have !== undefined && this.everyone?.(entry.have) === true
+      if (entry.transmits >= limit || done) this.byKey.delete(entry.key)
       else this.bucket(entry.transmits).set(entry.key, entry)
     }
     if (this.byKey.size === 0) this.minSize = Number.POSITIVE_INFINITY

@@ -35,8 +35,12 @@ export class Outbox {
     const firstBytes = first === undefined ? 0 : first.reduce((n, u) => n + updateSize(u) + 2, 0)
     const taken = piggyback ? queue.take(config.packetBudgetBytes - firstBytes) : NONE
     const updates = first === undefined ? taken : first.concat(taken)
-    const events = piggyback ? this.events.take(config.userEventBudgetBytes) : NO_EVENTS
-    const queries = piggyback && this.queries !== undefined ? this.queries.take(config.queryBudgetBytes) : NO_QUERIES
+    // events and queries: never twice to the same member, nor back to their origin, and done once
+    // every live member has them (a 3-member cluster's query, sent twice in all, reached one
+    // member twice and the other never)
+    const events = piggyback ? this.events.take(config.userEventBudgetBytes, 2, to.id) : NO_EVENTS
+    const queries =
+      piggyback && this.queries !== undefined ? this.queries.take(config.queryBudgetBytes, 2, to.id) : NO_QUERIES
     const probing =
       fields.ping !== undefined || fields.ack !== undefined || fields.nack !== undefined || fields.pingReq !== undefined
     const gossip = updates.length > 0 || events.length > 0 || queries.length > 0

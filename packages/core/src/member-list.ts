@@ -152,6 +152,13 @@ export class MemberList {
     return undefined
   }
 
+  /** Whether `ids` holds `selfId` and every live member (for the queues: everyone has the item). */
+  allLiveIn(ids: ReadonlySet<string>, selfId: string): boolean {
+    if (ids.size < this.live + 1 || !ids.has(selfId)) return false
+    for (const r of this.byId.values()) if (isLive(r.state) && !ids.has(r.id)) return false
+    return true
+  }
+
   /** Our live successor on each probe ring, without repeats; empty without rings. */
   probeRingTargets(): string[] {
     const rings = this.rings

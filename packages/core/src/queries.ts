@@ -66,6 +66,7 @@ export class Queries {
     this.queue = new TransmitLimitedQueue(
       () => retransmitLimit(ctx.config.retransmitMult, ctx.clusterSize()),
       () => host.wake(),
+      (have) => ctx.list.allLiveIn(have, ctx.selfId),
     )
     this.ours = new QueryAnswers(ctx)
     this.windows = new SeqWindows(ctx)
@@ -262,7 +263,7 @@ export class Queries {
       ctx.stats.drops['query-limit']++
       return
     }
-    this.queue.enqueue(key, q, size)
+    this.queue.enqueue(key, q, size, [q.origin, ctx.selfId])
     this.expiring.set(
       key,
       ctx.clock.setTimeout(() => {

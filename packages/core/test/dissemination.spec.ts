@@ -80,6 +80,20 @@ describe('TransmitLimitedQueue', () => {
     assert.deepEqual(q.take(0), [])
   })
 
+  it('with a recipient, never hands an item to a member that has it, and is done once everyone has', () => {
+    const live = new Set(['me', 'origin', 'b', 'c'])
+    const everyone = (have: ReadonlySet<string>) => [...live].every((id) => have.has(id))
+    const q = new TransmitLimitedQueue<string>(() => 10, undefined, everyone)
+    q.enqueue('e', 'event', 10, ['origin', 'me'])
+    assert.deepEqual(q.take(100, 2, 'origin'), [], 'not back to its origin')
+    assert.deepEqual(q.take(100, 2, 'b'), ['event'])
+    assert.deepEqual(q.take(100, 2, 'b'), [], 'not twice to b')
+    assert.equal(q.remaining('e'), 9, 'a skip is no transmission')
+    assert.deepEqual(q.take(100, 2), ['event'], 'without a recipient, as before')
+    assert.deepEqual(q.take(100, 2, 'c'), ['event'])
+    assert.equal(q.size, 0, 'every live member has it: done before its limit')
+  })
+
   it('remove() forgets a key', () => {
     const q = new TransmitLimitedQueue<string>(() => 5)
     q.enqueue('a', 'a', 1)

@@ -117,6 +117,23 @@ describe('queries', () => {
     assert.equal(nodes[0].stats().queryAnswers, 4)
   })
 
+  it('reaches every member of a small cluster, whose retransmit limit is as small as its member count', async () => {
+    // local profile, 3 members: each query is sent twice in all by each node that has it; a
+    // probe's packet to one member and the gossip round after it used to spend both on that one
+    let missed = 0
+    for (let seed = 1; seed <= 12; seed++) {
+      const { net, nodes } = await simCluster(['a', 'b', 'c'], { seed, config: { profile: 'local' } })
+      for (const m of nodes) echo(m)
+      for (let i = 0; i < 6; i++) {
+        const { answers, done } = collect(nodes[i % 3].query('who', enc.encode(`${i}`), { timeoutMs: 600 }))
+        await runUntil(net, () => answers.length === 3, 600, 10).catch(() => missed++)
+        await net.clock.run(700) // past the deadline, and a new phase against the probe beat
+        await done
+      }
+    }
+    assert.equal(missed, 0, `${missed} of 72 queries missed a member`)
+  })
+
   it('filters: by member id, by tag (the whole value must match), and nothing matches tags without tagsOf', async () => {
     const roles: Record<string, string> = { a: 'role=web,zone=eu-1', b: 'role=db,zone=eu-2', c: 'role=web,zone=us-1' }
     const { net, nodes } = await simCluster(['a', 'b', 'c', 'd'], {
