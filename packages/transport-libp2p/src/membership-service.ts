@@ -130,8 +130,8 @@ export class MembershipServiceImpl extends TypedEventEmitter<MembershipEvents> i
     this.log = components.logger.forComponent('murmur:service')
     const maxConnections = connectionBudget(init.maxConnections)
     this.config = resolveConfig({
-      probeRings: probeRingsFor(maxConnections),
       ...init.config,
+      probeRings: init.config?.probeRings ?? probeRingsFor(maxConnections),
       profile: init.profile,
     })
     if (components.privateKey.type !== 'Ed25519') {
