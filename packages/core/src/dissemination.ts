@@ -33,7 +33,7 @@ export class TransmitLimitedQueue<T> {
   constructor(
     private readonly limit: () => number,
     private readonly onFill?: () => void,
-    /** Whether these members are all the live ones (ourselves included): the item is then done. */
+    /** Whether these members are all the live ones (besides ourselves): the item is then done. */
     private readonly everyone?: (have: ReadonlySet<string>) => boolean,
   ) {}
 

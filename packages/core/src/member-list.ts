@@ -152,9 +152,9 @@ export class MemberList {
     return undefined
   }
 
-  /** Whether `ids` holds `selfId` and every live member (for the queues: everyone has the item). */
-  allLiveIn(ids: ReadonlySet<string>, selfId: string): boolean {
-    if (ids.size < this.live + 1 || !ids.has(selfId)) return false
+  /** Whether `ids` holds every live member (for the gossip queues: everyone has the item). */
+  allLiveIn(ids: ReadonlySet<string>): boolean {
+    if (ids.size < this.live) return false
     for (const r of this.byId.values()) if (isLive(r.state) && !ids.has(r.id)) return false
     return true
   }

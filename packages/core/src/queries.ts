@@ -66,7 +66,7 @@ export class Queries {
     this.queue = new TransmitLimitedQueue(
       () => retransmitLimit(ctx.config.retransmitMult, ctx.clusterSize()),
       () => host.wake(),
-      (have) => ctx.list.allLiveIn(have, ctx.selfId),
+      (have) => ctx.list.allLiveIn(have),
     )
     this.ours = new QueryAnswers(ctx)
     this.windows = new SeqWindows(ctx)
@@ -263,7 +263,7 @@ export class Queries {
       ctx.stats.drops['query-limit']++
       return
     }
-    this.queue.enqueue(key, q, size, [q.origin, ctx.selfId])
+    this.queue.enqueue(key, q, size, [q.origin])
     this.expiring.set(
       key,
       ctx.clock.setTimeout(() => {

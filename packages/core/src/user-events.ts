@@ -35,7 +35,7 @@ export class UserEvents {
     limit: () => number,
     onFill?: () => void,
   ) {
-    this.queue = new TransmitLimitedQueue(limit, onFill, (have) => ctx.list.allLiveIn(have, ctx.selfId))
+    this.queue = new TransmitLimitedQueue(limit, onFill, (have) => ctx.list.allLiveIn(have))
   }
 
   get clock(): number {
@@ -142,7 +142,7 @@ export class UserEvents {
     this.ctx.stats.userEvents++
     const size = eventSize(e)
     if (size + EVENT_FRAMING > this.ctx.config.userEventBudgetBytes) this.ctx.stats.unsendable++
-    else this.queue.enqueue(k, e, size, [e.origin, this.ctx.selfId])
+    else this.queue.enqueue(k, e, size, [e.origin])
     this.deliver(Object.freeze({ origin: e.origin, name: e.name, payload: e.payload.slice(), ltime: e.ltime }))
   }
 }
